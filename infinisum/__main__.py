@@ -1,0 +1,3 @@
+from infinisum.cli import app
+
+app(prog_name="infinisum")
