@@ -135,3 +135,19 @@ def load_model(name_or_dir: str | Path, device: str | None = None):
 def load_choice(choice: ModelChoice, device: str | None = None):
     """`load_model` for a `ModelChoice`."""
     return load_model(choice.name if choice.name else choice.path, device=device)
+
+
+def encoding_for(memory: str | None = None, model: str | None = None) -> str:
+    """The tokenizer a model uses, read from its config.json alone (no weights are loaded).
+
+    Baselines count their budget with it; with no model given and none installed, "gpt2".
+    """
+    try:
+        choice = resolve(memory, model)
+        directory = model_directory(choice.name if choice.name else choice.path)
+    except ModelError:
+        if memory or model:
+            raise
+        return "gpt2"
+    config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    return str(config.get("encoding", "gpt2"))
