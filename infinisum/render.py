@@ -63,16 +63,19 @@ def documents_table(ids: Sequence[str], report: rouge.Report, seconds: Sequence[
             row.append("" if seconds[i] is None else f"{seconds[i]:.1f}")
         table.add_row(*row)
     agg = report.aggregate
-    row = ["[bold]all (95% CI)", *(_cell(agg[k], True) for k in ("rouge1", "rouge2", "rougeL", "overall"))]
+    keys = ("rouge1", "rouge2", "rougeL", "overall")
+    row = ["[bold]all (bootstrap mid)", *(f"[bold]{agg[k].f:.2f}" for k in keys)]
     if seconds is not None:
         row.append(f"{sum(s for s in seconds if s is not None):.1f}")
-    table.add_row(*row, end_section=True)
+    table.add_section()
+    table.add_row(*row)
+    table.add_row("95% interval", *(f"{agg[k].low:.1f}-{agg[k].high:.1f}" for k in keys), *([""] if seconds is not None else []))
     return table
 
 
 def systems_table(rows: Sequence[dict], memory_note: str | None = None) -> Table:
     """One row per system: aggregate ROUGE with intervals, Overall, seconds, peak memory if measured."""
-    title = "ROUGE F1 x 100, bootstrap mid [95% CI]"
+    title = "ROUGE F1 x 100 (bootstrap mid; Overall with its 95% interval)"
     table = Table(title=title, caption=memory_note)
     table.add_column("system")
     for header in ("R-1", "R-2", "R-L", "Overall"):
@@ -82,7 +85,7 @@ def systems_table(rows: Sequence[dict], memory_note: str | None = None) -> Table
     if with_memory:
         table.add_column("peak RSS MiB", justify="right")
     for r in rows:
-        cells = [r["system"], *(_cell(r[k], True) for k in ("rouge1", "rouge2", "rougeL", "overall"))]
+        cells = [r["system"], *(_cell(r[k], False) for k in ("rouge1", "rouge2", "rougeL")), _cell(r["overall"], True)]
         cells.append(f"{r['seconds']:.1f}")
         if with_memory:
             peak = r.get("peak_rss_mib")
