@@ -454,3 +454,69 @@ def info(
             _print_result_json(data)
         else:
             out_console.print(render.info_table(data))
+
+
+# ---------------------------------------------------------------- extract
+
+
+@app.command()
+def extract(
+    path: Annotated[str, typer.Argument(help="Document (.txt .md .pdf .epub .html), or - for standard input.")],
+    chapters: Annotated[bool, typer.Option("--chapters", help="List chapter titles with their token counts instead of the text.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output (title, chapters, token counts, text).")] = False,
+    password: Annotated[Optional[str], typer.Option("--password", help="Password of an encrypted PDF.")] = None,
+    encoding: Annotated[
+        Optional[str], typer.Option("--encoding", help="Tokenizer for the counts [default: the bundled model's, else gpt2].")
+    ] = None,
+) -> None:
+    """Print a document's cleaned text exactly as the model will read it (check a PDF before summarizing)."""
+    with run_safely():
+        import json
+        import sys
+
+        from infinisum.documents import ChapterStart, iter_document_text, read_document
+        from infinisum.segmenter import count_chapter_tokens, count_tokens
+
+        if not chapters and not as_json:
+            # Stream: a huge text file is printed paragraph by paragraph.
+            try:
+                for n, paragraph in enumerate(iter_document_text(path, password=password)):
+                    sys.stdout.write(("\n\n" if n else "") + paragraph)
+                sys.stdout.write("\n")
+                sys.stdout.flush()
+            except BrokenPipeError:  # `infinisum extract book.pdf | head`: the reader has seen enough
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return
+
+        from infinisum.loading import encoding_for
+        from infinisum.tokenizer import load_tokenizer
+
+        tokenizer = load_tokenizer(encoding or encoding_for())
+        if as_json:
+            document = read_document(path, password=password)
+            counts = count_chapter_tokens(document, tokenizer)
+            items = []
+            for chapter, n_tokens in zip(document.chapters, counts):
+                item = {"title": chapter.title, "tokens": n_tokens, "characters": len(chapter.text)}
+                if not chapters:
+                    item["text"] = chapter.text
+                items.append(item)
+            data = {"source": document.source, "title": document.title, "encoding": tokenizer.name,
+                    "tokens": count_tokens(document, tokenizer), "chapters": items}
+            print(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+
+        titles: list[str] = []
+
+        def record(stream):
+            for item in stream:
+                if isinstance(item, ChapterStart):
+                    titles.append(item.title)
+                yield item
+
+        counts = count_chapter_tokens(record(iter_document_text(path, password=password, chapters=True)), tokenizer)
+        width = max(6, len(f"{max(counts, default=0):,}"))
+        print(f"{'#':>4}  {'tokens':>{width}}  title")
+        for index, (title, n_tokens) in enumerate(zip(titles, counts), start=1):
+            print(f"{index:>4}  {n_tokens:>{width},}  {title}")
+        print(f"{'':>4}  {sum(counts):>{width},}  total ({len(counts)} chapters, encoding {tokenizer.name})")
