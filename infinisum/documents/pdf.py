@@ -27,6 +27,8 @@ from infinisum.documents.cleaning import normalize_line, reflow_lines
 from infinisum.errors import DocumentError
 
 _EDGE_LINES = 3
+#: Where to look for the %%EOF marker (some writers append a little junk after it).
+_TAIL_BYTES = 4096
 _PAGE_NUMBER = re.compile(
     r"^(?:[-–—(\[]?\s*(?:page|p\.)?\s*(?:\d{1,5}|[ivxlcdm]{1,8})\s*(?:(?:of|/)\s*\d{1,5})?\s*[-–—)\]]?)$",
     re.IGNORECASE,
@@ -48,6 +50,7 @@ def open_pdf(stream: BinaryIO, source: str, password: str | None = None):
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
+    _check_complete(stream, source)
     try:
         reader = PdfReader(stream, strict=False)
         if reader.is_encrypted:
@@ -74,6 +77,18 @@ def open_pdf(stream: BinaryIO, source: str, password: str | None = None):
     if n_pages == 0:
         raise DocumentError(f"{source} has no pages; re-export the PDF")
     return reader
+
+
+def _check_complete(stream: BinaryIO, source: str) -> None:
+    """A complete PDF ends with %%EOF; without it the file was cut off (pypdf would guess silently)."""
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(max(0, size - _TAIL_BYTES))
+    tail = stream.read()
+    stream.seek(0)
+    if b"%%EOF" not in tail:
+        raise DocumentError(f"{source} is truncated (no %%EOF end marker; an interrupted download?); "
+                            f"download or export it again")
 
 
 def page_texts(reader, source: str) -> list[str]:
