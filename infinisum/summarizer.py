@@ -97,11 +97,11 @@ Progress = Callable[[int, int], None]
 """Called after every segment with (tokens read so far, tokens in the document)."""
 
 
-def count_document_tokens(document, tokenizer) -> int:
+def count_document_tokens(document, tokenizer, chapter_aligned: bool = False) -> int:
     """Tokens in the document as the segmenter will see them."""
     from infinisum import segmenter
 
-    return int(segmenter.count_tokens(document, tokenizer))
+    return int(segmenter.count_tokens(document, tokenizer, chapter_aligned=chapter_aligned))
 
 
 class Summarizer:
@@ -117,6 +117,16 @@ class Summarizer:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
+    @torch.inference_mode()
+    def warm_up(self) -> None:
+        """One throw-away segment + a 2-token generation: pays the libraries' one-time lazy setup
+        (about 2-3 s here) up front, so the first document's timing is not inflated by it."""
+        state = self.model.start_stream(1)
+        ids = torch.full((1, self.segment_length), self.tokenizer.eos_id, dtype=torch.long, device=self.device)
+        state = self.model.stream_segment(ids, torch.ones_like(ids, dtype=torch.bool), state)
+        kwargs = {**self.settings.generate_kwargs(), "max_new_tokens": 2, "min_new_tokens": 0}
+        self.model.generate(encoder_outputs=self.model.encoder_output(state), **kwargs)
+
     def generate_from(self, state) -> str:
         """Decode a summary from a stream state."""
         encoder_outputs = self.model.encoder_output(state)
@@ -129,7 +139,7 @@ class Summarizer:
         from infinisum.segmenter import iter_segments
 
         start = time.perf_counter()
-        total = count_document_tokens(document, self.tokenizer)
+        total = count_document_tokens(document, self.tokenizer, chapter_aligned=per_chapter)
         if total == 0:
             raise DocumentError(f"{document.source}: no text to summarize")
         result = SummaryResult(source=str(document.source), title=document.title, n_tokens=total)
@@ -149,10 +159,9 @@ class Summarizer:
             if progress:
                 progress(read, total)
             if per_chapter and segment.ends_chapter:
-                chapter = document.chapters[segment.chapter_index]
-                result.parts.append(
-                    SummaryPart(self.generate_from(state), segment.chapter_index, chapter.title, read)
-                )
+                index = segment.chapter_index
+                title = document.chapters[index].title if index < len(document.chapters) else None
+                result.parts.append(SummaryPart(self.generate_from(state), index, title, read))
         if not per_chapter or not result.parts:
             result.parts.append(SummaryPart(self.generate_from(state), tokens_read=read))
         result.seconds = time.perf_counter() - start
