@@ -6,6 +6,7 @@ import pytest
 from rouge_score import rouge_scorer
 from typer.testing import CliRunner
 
+from tiny_fixtures import bundled, tiny_models  # noqa: F401 (fixtures)
 from infinisum import loading, rouge
 from infinisum.cli import app
 
@@ -49,7 +50,7 @@ def test_score_folders_paired_by_stem_with_multiple_references(tmp_path):
     (refs / "b" / "2.txt").write_text("a storm hit the town")
     result = invoke("score", summaries, refs)
     assert result.exit_code == 0, result.output
-    assert "a" in result.stdout and "all (95% CI)" in result.stdout
+    assert "all (bootstrap mid)" in result.stdout and "95% interval" in result.stdout
     data = json.loads(invoke("score", summaries, refs, "--json").stdout)
     b = data["documents"][1]
     assert b["id"] == "b"
