@@ -6,7 +6,6 @@ import pytest
 from rouge_score import rouge_scorer
 from typer.testing import CliRunner
 
-from tiny_fixtures import bundled, tiny_models  # noqa: F401 (fixtures)
 from infinisum import loading, rouge
 from infinisum.cli import app
 

@@ -5,7 +5,6 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from tiny_fixtures import bundled, tiny_models  # noqa: F401 (fixtures)
 from infinisum.cli import app
 
 runner = CliRunner()

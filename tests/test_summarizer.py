@@ -4,7 +4,6 @@ summaries come from the state at each chapter's end; progress is reported per se
 import pytest
 import torch
 
-from tiny_fixtures import bundled, tiny_models  # noqa: F401 (fixtures)
 from infinisum.documents import Chapter, Document
 from infinisum.loading import load_model
 from infinisum.segmenter import count_tokens

@@ -139,15 +139,30 @@ def _shape(line: str) -> str:
 
 
 def strip_page_furniture(pages: list[list[str]]) -> list[list[str]]:
-    """Remove running headers, footers and page numbers from lists of (normalized) page lines."""
-    counts: Counter[str] = Counter()
+    """Remove running headers, footers and page numbers from lists of (normalized) page lines.
+
+    A line at a page's edge is furniture when it is a bare page number, or when its digit-blind
+    shape repeats at the edges of at least 20% of the pages (and 2). Chapter headings are
+    compared exactly instead ("Chapter 1" and "Chapter 2" are not one header), and a heading
+    that does run as a header keeps its first occurrence, where its chapter starts.
+    """
+    shapes: Counter[str] = Counter()
+    exact: Counter[str] = Counter()
     for lines in pages:
         edge = set(lines[:_EDGE_LINES]) | set(lines[-_EDGE_LINES:])
-        counts.update({_shape(line) for line in edge})
+        shapes.update({_shape(line) for line in edge})
+        exact.update(edge)
     threshold = max(2, math.ceil(0.2 * len(pages)))
+    seen_headings: set[str] = set()
 
     def furniture(line: str) -> bool:
-        return bool(_PAGE_NUMBER.match(line)) or (counts[_shape(line)] >= threshold and len(pages) >= 2)
+        if _PAGE_NUMBER.match(line):
+            return True
+        if heading_title(line) is not None:
+            repeated = exact[line] >= threshold and line in seen_headings
+            seen_headings.add(line)
+            return repeated
+        return shapes[_shape(line)] >= threshold
 
     cleaned = []
     for lines in pages:
