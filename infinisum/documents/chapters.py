@@ -25,7 +25,7 @@ _HEADING = re.compile(
     # "Chapter 12", "CHAPTER IV. The Chase", "Chapter the First", "Book II: Title" -- but not
     # "Chapter 12 was the longest...": a title after the number needs a separator or a capital.
     rf"^(?:(?:chapter|book|part|volume|stave|canto|letter|section)\s+(?:the\s+)?{_NUMBER}"
-    r"(?:[.:—–-]?|[.:—–-]\s*\S.*|\s+[^a-z\s].*)"
+    r"(?:[.:—–-]?|[.:—–-]\s*\S.*|(?-i:\s+[^a-z\s].*))"
     r"|(?:prologue|epilogue|preface|introduction|foreword|afterword|conclusion|appendix)[.:]?(?:\s+\S.*)?)$",
     re.IGNORECASE,
 )

@@ -1,8 +1,8 @@
 """Plain text and Markdown: decoding and lazy line streaming.
 
 Encoding is decided from the first 64 KiB: a byte-order mark (UTF-8, UTF-16, UTF-32) wins;
-then UTF-16 without BOM (NUL bytes in every other position); then strict UTF-8; then a
-legacy 8-bit encoding guessed by charset-normalizer. NUL bytes or a failed guess mean the
+then UTF-16 without BOM (NUL bytes in every other position); then strict UTF-8; then
+Windows-1252 for mostly-ASCII text; then a legacy encoding guessed by charset-normalizer. NUL bytes or a failed guess mean the
 file is binary, which is an error. The rest of the file is decoded incrementally in 1 MiB
 chunks, so memory does not grow with the file.
 """
@@ -50,6 +50,15 @@ def detect_encoding(sample: bytes, source: str) -> tuple[str, int]:
         return "utf-8", 0
     except UnicodeDecodeError:
         pass
+    # Mostly-ASCII text (English prose) in an 8-bit encoding is Windows-1252 far more often than
+    # anything else, and a detector can mistake it for a neighbour (cp1250) on short samples.
+    ascii_share = sum(1 for b in sample if b < 0x80) / len(sample)
+    if ascii_share > 0.9:
+        try:
+            sample.decode("cp1252")
+            return "cp1252", 0
+        except UnicodeDecodeError:
+            pass
     from charset_normalizer import from_bytes  # imported lazily: only legacy files need it
 
     best = from_bytes(sample).best()
