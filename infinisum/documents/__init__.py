@@ -102,8 +102,8 @@ def _kind(head: bytes, ext: str, source: str) -> str:
         if ext in ("", ".epub") or b"application/epub+zip" in head:
             return "epub"
         raise DocumentError(f"{source} is a zip archive, not a {ext} file; unpack it or pass an .epub")
-    if not head.strip():
-        raise DocumentError(f"{source} is empty; pass a document with some text in it")
+    if not head.strip() and len(head) < _MAGIC_BYTES:  # the whole file is whitespace
+        raise DocumentError(f"{source} is empty (or only whitespace); pass a document with some text in it")
     kind = SUPPORTED_EXTENSIONS.get(ext, "")
     if kind == "pdf":
         raise DocumentError(f"{source} is not a PDF (no %PDF- header; damaged or truncated?); re-download or "
