@@ -70,8 +70,9 @@ class Bars(Hooks):
         return self.segments(item.id)
 
     def document_finished(self, item: Item, skipped: bool) -> None:
-        if self._documents is not None:
-            self.progress.advance(self._documents)
+        if self._documents is None:
+            return  # a single document: leave its finished segment bar on screen
+        self.progress.advance(self._documents)
         if self._segments is not None:
             self.progress.remove_task(self._segments)
             self._segments = None
