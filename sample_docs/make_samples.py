@@ -108,7 +108,7 @@ def make_pdf(novels: dict[str, list[str]]) -> None:
             self.set_font("Times", "", 9)
             self.cell(0, 8, str(self.page_no()), align="C")
 
-    pdf = Book(format="A5")
+    pdf = Book(format=(148, 210))  # A5 in mm
     pdf.set_title("Northanger Abbey (chapters 1-4)")
     pdf.set_author("Jane Austen")
     pdf.set_auto_page_break(True, margin=20)

@@ -102,7 +102,7 @@ def _book_pdf(path: Path, pages: list[list[str]], outline: bool = False) -> Path
             self.set_font("Helvetica", "", 9)
             self.cell(0, 8, f"- {self.page_no()} -", align="C")
 
-    pdf = Book(format="A5")
+    pdf = Book(format=(148, 210))  # A5 in mm
     for lines in pages:
         pdf.add_page()
         pdf.set_font("Helvetica", "", 10)
