@@ -49,11 +49,14 @@ def _items(source: Source) -> Iterator[str | ChapterStart]:
 
 
 def _token_chunks(source: Source, tokenizer: Tokenizer, chapter_aligned: bool) -> Iterator[tuple[int, list[int]] | None]:
-    """(chapter index, token ids) per text chunk, with None marking the end of each chapter.
+    """(chapter index, token ids) per text chunk, with None marking the end of each chapter with text.
+
+    Chapter indices count every ChapterStart (so they index `Document.chapters` even when a
+    chapter is empty); text before the first ChapterStart is chapter 0.
 
     Chunks are prefixed with the "\\n\\n" separator exactly where the joined text has one.
     """
-    chapter = -1
+    chapter = -1  # index of the current chapter: one per ChapterStart, empty chapters included
     chapter_has_text = False  # the current chapter has tokens (so the next chunk needs a separator)
     any_text = False
     batch: list[str] = []
@@ -74,8 +77,7 @@ def _token_chunks(source: Source, tokenizer: Tokenizer, chapter_aligned: bool) -
             if chapter_has_text:
                 yield from flush()
                 yield None
-            if chapter_has_text or chapter < 0:
-                chapter += 1
+            chapter += 1
             chapter_has_text = False
             continue
         if not item:
@@ -102,18 +104,20 @@ def iter_segments(
     pad = tokenizer.pad_id
     buf: list[int] = []  # tokens not yet emitted start at buf[pos] (at most one batch + one segment)
     pos = 0
-    first_chapter = 0  # chapter of buf[pos]
     ends: list[int] = []  # indices into buf after which a chapter ends
+    chapters: list[tuple[int, int]] = []  # (index into buf, chapter) where a chapter's tokens begin
+
+    def chapter_at(index: int) -> int:
+        return next(c for p, c in reversed(chapters) if p <= index)
 
     def emit() -> Segment:
-        nonlocal pos, ends, first_chapter
+        nonlocal pos, ends
         ids = buf[pos : pos + segment_length]
+        chapter = chapter_at(pos)
         pos += len(ids)
-        passed = sum(1 for e in ends if e <= pos)
-        segment = Segment(ids + [pad] * (segment_length - len(ids)), len(ids), first_chapter, passed > 0)
-        first_chapter += passed  # chapter indices of non-empty chapters are consecutive
+        ends_here = any(e <= pos for e in ends)
         ends = [e for e in ends if e > pos]
-        return segment
+        return Segment(ids + [pad] * (segment_length - len(ids)), len(ids), chapter, ends_here)
 
     for chunk in _token_chunks(source, tokenizer, chapter_aligned):
         if chunk is None:  # the current chapter ends after the last buffered token
@@ -123,12 +127,16 @@ def iter_segments(
                     yield emit()
             continue
         chapter, ids = chunk
-        if pos == len(buf):
-            first_chapter = chapter
-        # Drop what was emitted (shift indices), then append the new tokens.
+        # Drop what was emitted (shifting the indices), then append the new tokens.
+        keep = [(p - pos, c) for p, c in chapters if p >= pos]
+        if pos < len(buf) and (not keep or keep[0][0] > 0):
+            keep.insert(0, (0, chapter_at(pos)))
+        chapters = keep
         ends = [e - pos for e in ends]
         del buf[:pos]
         pos = 0
+        if not chapters or chapters[-1][1] != chapter:
+            chapters.append((len(buf), chapter))
         buf.extend(ids)
         # Keep one full segment back until we know whether its chapter ends with it.
         while len(buf) - pos > segment_length:

@@ -82,11 +82,21 @@ def test_stream_of_paragraphs_adds_up(chapters: list[list[str]], length: int, al
         ends = sum(s.ends_chapter for s in segments)
         assert ends == len(non_empty) if aligned else 1 <= ends <= len(non_empty)
         assert [s.chapter_index for s in segments] == sorted(s.chapter_index for s in segments)
-        assert segments[-1].chapter_index <= len(non_empty) - 1
+        with_text = [i for i, p in enumerate(chapters) if p]  # indices count empty chapters too
+        assert {s.chapter_index for s in segments} <= set(with_text)
+        if aligned:
+            assert [s.chapter_index for s in segments if s.ends_chapter] == with_text
     else:
         assert segments == []
     if not aligned:
         assert _real(segments) == TOK.encode("\n\n".join(p for c in chapters for p in c))
+
+
+def test_chapter_index_counts_empty_chapters() -> None:
+    doc = _doc("one two", "", "three")
+    segments = list(iter_segments(doc, TOK, 8, chapter_aligned=True))
+    assert [s.chapter_index for s in segments] == [0, 2]  # indexes doc.chapters
+    assert count_chapter_tokens(doc, TOK) == [2, 0, 1]
 
 
 def test_plain_string_source() -> None:
