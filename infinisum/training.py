@@ -151,6 +151,18 @@ def batches(examples: list[Example], cfg: TrainConfig, seed: int) -> Iterator[li
         yield from chunks
 
 
+def stratified_sample(examples: list[Example], n: int, seed: int) -> list[Example]:
+    """n examples split evenly across kinds (so the rare multi-sentence kind is not drowned out)."""
+    rng = random.Random(seed)
+    kinds = sorted({e.kind for e in examples})
+    picked = []
+    for i, kind in enumerate(kinds):
+        pool = [e for e in examples if e.kind == kind]
+        share = n // len(kinds) + (1 if i < n % len(kinds) else 0)
+        picked += rng.sample(pool, min(share, len(pool)))
+    return picked
+
+
 # ----------------------------------------------------------------------------- loop
 
 
@@ -247,9 +259,8 @@ def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[dict], None
 
     train_examples = load_examples(cfg.train_file, tokenizer, cfg)
     dev_examples = load_examples(cfg.dev_file, tokenizer, cfg)
-    rng = random.Random(cfg.seed)
-    dev_for_loss = rng.sample(dev_examples, min(cfg.dev_loss_examples, len(dev_examples)))
-    dev_for_rouge = rng.sample(dev_examples, min(cfg.dev_rouge_examples, len(dev_examples)))
+    dev_for_loss = stratified_sample(dev_examples, cfg.dev_loss_examples, cfg.seed)
+    dev_for_rouge = stratified_sample(dev_examples, cfg.dev_rouge_examples, cfg.seed)
     # each process draws its own batches; the step count decides where a resumed run picks up
     stream = batches(train_examples, cfg, seed=cfg.seed * 1000 + accelerator.process_index + step)
 
