@@ -110,6 +110,7 @@ def model_directory(name_or_dir: str | Path) -> Path:
 def load_model(name_or_dir: str | Path, device: str | None = None):
     """Load a bundled model by name or a saved model directory -> (model in eval mode, tokenizer)."""
     directory = model_directory(name_or_dir)
+    import torch
     from transformers.utils import logging as hf_logging
 
     from infinisum.modeling import InfiniForConditionalGeneration
@@ -117,7 +118,9 @@ def load_model(name_or_dir: str | Path, device: str | None = None):
 
     hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter our own progress
     try:
-        model = InfiniForConditionalGeneration.from_pretrained(str(directory))
+        # Bundled weights are stored in fp16 to keep the package small; compute in fp32 (CPUs have
+        # no fast half-precision path, and the memories are float32 anyway).
+        model = InfiniForConditionalGeneration.from_pretrained(str(directory), dtype=torch.float32)
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ModelError(f"cannot load the model in {directory}: {exc}") from None
     tokenizer = load_tokenizer(model.config.encoding)
