@@ -263,3 +263,21 @@ def test_epub_without_toc_uses_headings(tmp_path: Path) -> None:
     doc = read_document(path)
     assert doc.title == "Tiny"
     assert [(c.title, c.text) for c in doc.chapters] == [("One", "First & foremost."), ("Two", "Second.")]
+
+
+def test_text_that_mentions_pdf_magic_stays_text(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("A PDF file starts with %PDF-1.7 and ends with %%EOF.", encoding="utf-8")
+    assert read_document(path).text == "A PDF file starts with %PDF-1.7 and ends with %%EOF."
+
+
+def test_epub_spine_skips_images(tmp_path: Path) -> None:
+    path = tmp_path / "pictures.epub"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("META-INF/container.xml", '<container><rootfiles><rootfile full-path="c.opf"/></rootfiles></container>')
+        zf.writestr("c.opf", '<package><manifest><item id="p" href="cover.png" media-type="image/png"/>'
+                    '<item id="a" href="a.xhtml" media-type="application/xhtml+xml"/></manifest>'
+                    '<spine><itemref idref="p"/><itemref idref="a"/></spine></package>')
+        zf.writestr("cover.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+        zf.writestr("a.xhtml", "<html><body><p>Only this.</p></body></html>")
+    assert read_document(path).text == "Only this."

@@ -69,6 +69,8 @@ class _Peeked(io.RawIOBase):
                 data, self._head = self._head + self._rest.read(), b""
                 return data
             data, self._head = self._head[:size], self._head[size:]
+            if len(data) < size:
+                data += self._rest.read(size - len(data))
             return data
         return self._rest.read(size)
 
@@ -96,7 +98,8 @@ def _open(path: str | Path) -> tuple[BinaryIO, str, str]:
 
 def _kind(head: bytes, ext: str, source: str) -> str:
     """The reader for a file starting with `head`: content first, then extension."""
-    if b"%PDF-" in head[:_MAGIC_BYTES]:
+    at = head.find(b"%PDF-")
+    if at == 0 or (at > 0 and ext in ("", ".pdf")):  # a text that merely mentions %PDF- stays text
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
         if ext in ("", ".epub") or b"application/epub+zip" in head:
@@ -226,4 +229,4 @@ def _read_html(stream: BinaryIO, source: str) -> tuple[str, list[Chapter]]:
 
     markup = "\n".join(iter_lines(stream, source))
     title, blocks = html_blocks(markup)
-    return title, chapters_from_blocks(blocks, title)
+    return title, chapters_from_blocks(blocks)

@@ -67,14 +67,15 @@ def heading_title(paragraph: str, markdown: bool = False) -> str | None:
 
 
 def iter_chapter_stream(
-    paragraphs: Iterable[str], first_title: str = "", markdown: bool = False
+    paragraphs: Iterable[str], markdown: bool = False
 ) -> Iterator[str | ChapterStart]:
     """Paragraphs -> ChapterStart markers and paragraphs; the first item is always a ChapterStart.
 
     A heading is announced only once a paragraph of body text follows it, so consecutive
-    headings (a table of contents) collapse into the last one.
+    headings (a table of contents) collapse into the last one. Text before the first heading
+    is a chapter titled "Front matter" (`read_document` renames a lone one after the book).
     """
-    pending: str | None = first_title or "Front matter"
+    pending: str | None = "Front matter"
     for paragraph in paragraphs:
         title = heading_title(paragraph, markdown)
         if title is not None:
@@ -105,6 +106,6 @@ def collect_chapters(stream: Iterable[str | ChapterStart]) -> list[Chapter]:
     return chapters
 
 
-def split_paragraphs_into_chapters(paragraphs: list[str], first_title: str, markdown: bool = False) -> list[Chapter]:
+def split_paragraphs_into_chapters(paragraphs: list[str], markdown: bool = False) -> list[Chapter]:
     """Convenience: heading detection + collection in one call."""
-    return collect_chapters(iter_chapter_stream(paragraphs, first_title, markdown))
+    return collect_chapters(iter_chapter_stream(paragraphs, markdown=markdown))

@@ -88,6 +88,12 @@ class _Book:
         return data.decode("cp1252", errors="replace")
 
 
+def _is_markup(path: str, media_type: str) -> bool:
+    """True for (X)HTML content documents."""
+    return "html" in media_type or media_type in ("application/xml", "text/xml") or (
+        not media_type and path.lower().endswith((".xhtml", ".html", ".htm", ".xml")))
+
+
 def _resolve(base: str, href: str) -> tuple[str, str]:
     """(zip path, fragment) of an href relative to the file `base`."""
     href = unquote(href or "")
@@ -122,13 +128,15 @@ def read_epub(stream: BinaryIO, source: str) -> tuple[str, list[Chapter]]:
         elif tag == "itemref" and el.get("idref") and el.get("linear", "yes") != "no":
             spine.append(el.get("idref", ""))
     # The EPUB 3 navigation document is a table of contents, not prose, even when it is in the spine.
+    # Images or other non-text items in the spine are skipped too.
     files = [manifest[i][0] for i in spine
-             if i in manifest and manifest[i][0] in book.infos and "nav" not in manifest[i][2].split()]
+             if i in manifest and manifest[i][0] in book.infos and "nav" not in manifest[i][2].split()
+             and _is_markup(*manifest[i][:2])]
     if not files:
         raise _corrupt(source, "its spine lists no readable content files")
 
     toc = _nav_toc(book, manifest) or _ncx_toc(book, manifest, ncx_id)
-    return title, _chapters(book, files, toc, title)
+    return title, _chapters(book, files, toc)
 
 
 def _nav_toc(book: _Book, manifest: dict[str, tuple[str, str, str]]) -> list[tuple[str, str, str]]:
@@ -178,7 +186,7 @@ def _ncx_toc(book: _Book, manifest: dict[str, tuple[str, str, str]], ncx_id: str
     return entries
 
 
-def _chapters(book: _Book, files: list[str], toc: list[tuple[str, str, str]], title: str) -> list[Chapter]:
+def _chapters(book: _Book, files: list[str], toc: list[tuple[str, str, str]]) -> list[Chapter]:
     """Walk the spine; start a chapter where a TOC entry points."""
     starts: dict[tuple[str, str], str] = {}
     for path, fragment, text in toc:
@@ -188,10 +196,10 @@ def _chapters(book: _Book, files: list[str], toc: list[tuple[str, str, str]], ti
         blocks: list[Block] = []
         for name in files:
             blocks.extend(html_blocks(book.text(name))[1])
-        return chapters_from_blocks(blocks, title)
+        return chapters_from_blocks(blocks)
 
     chapters: list[Chapter] = []
-    current, parts = title or "Front matter", []
+    current, parts = "Front matter", []
 
     def close() -> None:
         if parts:

@@ -102,15 +102,18 @@ def html_blocks(markup: str) -> tuple[str, list[Block]]:
     return normalize_line(html.unescape(parser.title)), parser.blocks
 
 
-def chapters_from_blocks(blocks: list[Block], first_title: str) -> list[Chapter]:
-    """Chapters at the most-used top heading level, else at chapter-like paragraphs."""
+def chapters_from_blocks(blocks: list[Block]) -> list[Chapter]:
+    """Chapters at the most-used top heading level, else at chapter-like paragraphs.
+
+    Text before the first chapter heading is a "Front matter" chapter.
+    """
     levels = [b.level for b in blocks if b.kind == "heading"]
     level = next((lv for lv in (1, 2, 3) if levels.count(lv) >= 2), 0)
     if not level:
         paragraphs = [b.text for b in blocks if b.kind in ("text", "heading")]
-        return split_paragraphs_into_chapters(paragraphs, first_title)
+        return split_paragraphs_into_chapters(paragraphs)
     chapters: list[Chapter] = []
-    title, parts = first_title, []
+    title, parts = "Front matter", []
     for block in blocks:
         if block.kind == "heading" and block.level == level:
             if parts:

@@ -198,7 +198,7 @@ def read_pdf(stream: BinaryIO, source: str, password: str | None = None) -> tupl
 
     entries = outline_entries(reader)
     if len(entries) >= 2:
-        return title, _chapters_from_outline(pages, entries, title)
+        return title, _chapters_from_outline(pages, entries)
     lines, headings = [], []
     for page in pages:
         for line in page:
@@ -206,10 +206,10 @@ def read_pdf(stream: BinaryIO, source: str, password: str | None = None) -> tupl
                 headings.append(len(lines))
             lines.append(line)
     paragraphs = reflow_lines(lines, headings)
-    return title, split_paragraphs_into_chapters(paragraphs, title)
+    return title, split_paragraphs_into_chapters(paragraphs)
 
 
-def _chapters_from_outline(pages: list[list[str]], entries: list[tuple[str, int]], title: str) -> list[Chapter]:
+def _chapters_from_outline(pages: list[list[str]], entries: list[tuple[str, int]]) -> list[Chapter]:
     # Flatten pages into one line list, remembering where each chapter starts.
     flat: list[str] = []
     page_start: list[int] = []
@@ -229,7 +229,7 @@ def _chapters_from_outline(pages: list[list[str]], entries: list[tuple[str, int]
     if starts and starts[0][0] > 0:
         front = reflow_lines(flat[: starts[0][0]])
         if front:
-            chapters.append(Chapter(title or "Front matter", "\n\n".join(front)))
+            chapters.append(Chapter("Front matter", "\n\n".join(front)))
     for n, (index, chapter_title, found) in enumerate(starts):
         end = starts[n + 1][0] if n + 1 < len(starts) else len(flat)
         body = flat[index + 1 if found else index:end]
