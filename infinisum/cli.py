@@ -470,7 +470,7 @@ def extract(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output (title, chapters, token counts, text).")] = False,
     password: Annotated[Optional[str], typer.Option("--password", help="Password of an encrypted PDF.")] = None,
     encoding: Annotated[
-        Optional[str], typer.Option("--encoding", help="Tokenizer for the counts [default: the bundled model's, else gpt2].")
+        Optional[str], typer.Option("--encoding", help="Tokenizer for the counts (default: the bundled model's, else gpt2).")
     ] = None,
 ) -> None:
     """Print a document's cleaned text exactly as the model will read it (check a PDF before summarizing)."""
