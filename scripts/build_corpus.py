@@ -8,12 +8,14 @@ writes, under --out:
   sources.json             source -> package(s), version, licence, example counts
 
 Sources (all from this machine's Debian packages; see data/SOURCES.md):
-  man                  installed man pages (man1-man8, English) -> the NAME line's description
+  man                  English man pages, installed ones plus those of MAN_EXTRA_PACKAGES (apt-get
+                       download) -> the NAME line's description; long pages also give GSG examples
   debian-descriptions  Debian bookworm package long descriptions -> their one-line synopsis
   reuters              r-cran-tm's Reuters-21578 articles -> their title
   austen, moby-dick    Jane Austen's six novels (r-cran-janeaustenr) and Moby-Dick (r-cran-tokenizers),
                        cut into 1,500-6,000-word documents for gap-sentence generation
-  man (gsg)            long man pages also give gap-sentence examples
+  debian-manuals       the Debian handbook, reference, developers' reference and policy (HTML), cut
+                       the same way for gap-sentence generation
 
 Reserved for held-out evaluation and never read: the `manpages` and `manpages-dev` pages (also any
 other page with the same file name), the Python documentation (python3.*-doc) and the Wikipedia
@@ -70,7 +72,15 @@ DEBS = {  # source -> Debian package to `apt-get download`
     "moby-dick": "r-cran-tokenizers",
     "reuters": "r-cran-tm",
 }
-MAN_SECTIONS = [f"man{i}" for i in range(1, 9)]
+# Packages whose man pages are downloaded on top of the installed ones: large, well-written page sets
+# (prose manuals, libraries, tools), all in Debian main. Their licences are recorded in sources.json.
+MAN_EXTRA_PACKAGES = (
+    "erlang-manpages", "ffmpeg-doc", "gawk", "graphviz", "imagemagick-6.q16", "libpcap0.8-dev",
+    "libssl-doc", "libx11-doc", "mutt", "ncurses-doc", "ocaml-man", "openmpi-doc", "perl-doc",
+    "postgresql-client-15", "rsync", "sox", "tcl8.6-doc", "tcllib", "tk8.6-doc", "tmux", "valgrind",
+    "x11-apps", "x11-utils", "x11-xserver-utils", "xscreensaver-data", "xscreensaver-data-extra",
+    "xterm", "zsh-common",
+)
 MAN_MIN_BODY_WORDS = 40  # pages with less text than this are stubs ("see the info manual")
 MAN_GSG_MIN_WORDS = 1200  # man pages at least this long also give a GSG example
 MAN_MAX_PER_PACKAGE = 800  # google-cloud-cli alone ships ~16,600 near-identical pages; keep the mix varied
@@ -318,26 +328,44 @@ def parse_rendered_man(text: str) -> ManPage | None:
     return ManPage(description=description, paragraphs=body)
 
 
+def man_page_files(root: Path) -> list[Path]:
+    """Regular (non-symlink) man page files under root/usr/share/man/man*/ (English), sorted."""
+    base = root / "usr/share/man"
+    if not base.is_dir():
+        return []
+    return sorted(
+        p for d in sorted(base.glob("man[0-9n]*")) if d.is_dir()
+        for p in d.iterdir() if p.is_file() and not p.is_symlink()
+    )
+
+
 def man_examples(cache: Path) -> tuple[list[Example], SourceInfo]:
-    """Pair (and, for long pages, GSG) examples from the installed English man pages."""
+    """Pair (and, for long pages, GSG) examples from man pages: installed ones and MAN_EXTRA_PACKAGES."""
     owners = file_owners()
     versions = installed_versions()
+    licences: dict[str, str] = {}
     reserved = reserved_page_names(owners)
+    candidates: list[tuple[str, str]] = []  # (path, owning package)
+    for p in man_page_files(Path("/")):
+        pkg = owners.get(str(p), "unknown")
+        if pkg not in MAN_EXTRA_PACKAGES:  # those are always read from the downloaded .deb
+            candidates.append((str(p), pkg))
+    for pkg in MAN_EXTRA_PACKAGES:
+        root, version = fetch_deb(pkg, cache)
+        versions[pkg] = version
+        licences[pkg] = package_licence(pkg, root)
+        candidates += [(str(p), pkg) for p in man_page_files(root)]
+    owners.update(candidates)
     paths = []
     n_reserved = 0
-    for section in MAN_SECTIONS:
-        d = Path("/usr/share/man") / section
-        if not d.is_dir():
-            continue
-        for p in sorted(d.iterdir()):
-            if p.is_symlink() or not p.is_file():
-                continue
-            if is_reserved_page(str(p), owners.get(str(p)), reserved):
-                n_reserved += 1
-                continue
-            if MAN_NEAR_DUPLICATE_RE.match(p.name):
-                continue
-            paths.append(str(p))
+    seen_names: set[str] = set()
+    for path, pkg in candidates:
+        name = Path(path).name
+        if is_reserved_page(path, pkg, reserved):
+            n_reserved += 1
+        elif not MAN_NEAR_DUPLICATE_RE.match(name) and name not in seen_names:
+            seen_names.add(name)
+            paths.append(path)
     paths = cap_per_package(paths, owners, MAN_MAX_PER_PACKAGE)
     log(f"man: {len(paths)} candidate pages, {n_reserved} reserved pages skipped")
     rendered = render_all(paths, cache / "man-rendered.json.gz")
@@ -380,9 +408,11 @@ def man_examples(cache: Path) -> tuple[list[Example], SourceInfo]:
         package=f"{len(per_pkg)} installed Debian packages (see `packages`)",
         version="as installed (Debian 12 bookworm)",
         licence="each package's own licence (see `packages`; guessed from /usr/share/doc/<pkg>/copyright)",
-        note="groff 1.22.4 rendering of /usr/share/man/man1-8; pages of manpages/manpages-dev excluded",
+        note="groff 1.22.4 rendering of usr/share/man/man*/ of the installed packages and of MAN_EXTRA_PACKAGES; "
+        "pages of manpages/manpages-dev (and same-named pages) excluded",
         packages={
-            pkg: {"version": versions.get(pkg, "?"), "licence": package_licence(pkg), "pages": n}
+            pkg: {"version": versions.get(pkg, "?"), "licence": licences.get(pkg) or package_licence(pkg),
+                  "pages": n, "origin": "apt-get download" if pkg in MAN_EXTRA_PACKAGES else "installed"}
             for pkg, n in sorted(per_pkg.items())
         },
     )
@@ -599,6 +629,81 @@ def moby_examples(cache: Path) -> tuple[list[Example], SourceInfo]:
     return examples, info
 
 
+# Debian's own manuals (HTML): long expository prose for gap-sentence generation.
+MANUALS = {  # package -> glob of its English HTML files, read in sorted order
+    "debian-handbook": "usr/share/doc/debian-handbook/html/en-US/*.html",
+    "debian-reference-en": "usr/share/debian-reference/*.en.html",
+    "developers-reference": "usr/share/developers-reference/*.html",
+    "debian-policy": "usr/share/doc/debian-policy/policy.html/*.html",
+}
+MANUAL_SKIP_FILES = re.compile(r"^(index|search|genindex|developers-reference|ix\d*|bk\d*)\b")
+NAV_SELECTORS = "nav, header, footer, script, style, pre, div.sphinxsidebar, div.related, div.navheader, " \
+    "div.navfooter, div.toc, div.footer, div.header, p.title, div.legalnotice"
+
+
+def html_paragraphs(html: str) -> tuple[list[str], list[bool]]:
+    """Prose paragraphs (<p>, <div class="para">) of an HTML page and flags marking the first paragraph after a heading.
+
+    Navigation, code blocks and tables of contents are dropped; short fragments (< 8 words) too.
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for el in soup.select(NAV_SELECTORS):
+        el.decompose()
+    paragraphs: list[str] = []
+    starts: list[bool] = []
+    pending = True
+    para_div = {"class": "para"}  # Publican (debian-handbook) writes paragraphs as <div class="para">
+    for el in soup.find_all(lambda t: t.name in ("h1", "h2", "h3", "p") or (t.name == "div" and "para" in
+                                                                          (t.get("class") or []))):
+        if el.name in ("h1", "h2", "h3"):
+            pending = True
+            continue
+        if el.find_parent(["li", "table", "dl", "p"]) is not None or el.find_parent("div", para_div) is not None:
+            continue
+        text = normalize_punctuation(clean_paragraph(el.get_text(" ")))
+        text = re.sub(r" ([,.;:)])", r"\1", text).replace("( ", "(")
+        if word_count(text) < 8:
+            continue
+        paragraphs.append(text)
+        starts.append(pending)
+        pending = False
+    return paragraphs, starts
+
+
+def manual_examples(cache: Path) -> tuple[list[Example], SourceInfo]:
+    examples: list[Example] = []
+    packages: dict[str, dict[str, object]] = {}
+    for pkg, pattern in MANUALS.items():
+        root, version = fetch_deb(pkg, cache)
+        paragraphs: list[str] = []
+        starts: list[bool] = []
+        files = [f for f in sorted(root.glob(pattern)) if not MANUAL_SKIP_FILES.match(f.name)]
+        for f in files:
+            pars, sts = html_paragraphs(f.read_text(encoding="utf-8", errors="replace"))
+            if sts:
+                sts[0] = True  # every file starts a section
+            paragraphs += pars
+            starts += sts
+        n = 0
+        for k, doc in enumerate(chunk_paragraphs(paragraphs, starts)):
+            doc = cap_at_paragraph(doc)
+            gsg = select_gap_sentences(doc, gaps_for(word_count(join_paragraphs(doc))))
+            if gsg is None:
+                continue
+            ex_id = f"manual:{pkg}#{k:03d}"
+            examples.append(Example(id=ex_id, source="debian-manuals", kind="gsg", document=gsg.document,
+                                    summary=gsg.summary, group=ex_id))
+            n += 1
+        packages[pkg] = {"version": version, "licence": package_licence(pkg, root), "documents": n,
+                         "html_files": len(files)}
+    info = SourceInfo(package=", ".join(MANUALS), version="see `packages`",
+                      licence="each manual's licence (see `packages`)", note="prose paragraphs of the English HTML",
+                      packages=packages)
+    return examples, info
+
+
 # ---------------------------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------------------------
@@ -609,6 +714,7 @@ BUILDERS = {
     "reuters": reuters_examples,
     "austen": austen_examples,
     "moby-dick": moby_examples,
+    "debian-manuals": manual_examples,
 }
 
 

@@ -1,7 +1,11 @@
 """Train the `infinisum-8k` byte-level BPE on the corpus and write it as a tiktoken ranks file.
 
-    python scripts/train_tokenizer.py --data data/corpus \\
-        --out infinisum/data/encodings/infinisum-8k.tiktoken
+    python scripts/train_tokenizer.py --data data/corpus --out infinisum-8k.tiktoken   # train
+    python scripts/train_tokenizer.py --data data/corpus --verify                       # check shipped file
+
+The shipped infinisum/data/encodings/infinisum-8k.tiktoken is what the bundled models were trained with;
+overwriting it invalidates them, so --out has no default. It was trained on the corpus as built by
+commit f4c13a6 (see data/SOURCES.md); `--verify` checks it against the current corpus.
 
 The BPE is trained with Hugging Face `tokenizers` (byte-level, GPT-2 pre-tokenisation regex) on the
 documents and summaries of train.jsonl, then converted to tiktoken's format: one line per token,
@@ -124,12 +128,45 @@ def verify(enc, hf_tok, id_to_rank: dict[int, int], texts: list[str]) -> dict[st
     return {"texts": len(texts), "identical_to_hf": same / max(len(texts), 1), "chars_per_token": chars / tokens}
 
 
+def verify_file(path: Path, dev_file: Path, vocab_size: int) -> int:
+    """Check a ranks file's layout and exact round trip on dev, and print characters per token by source."""
+    enc = load_encoding(path)
+    if enc.n_vocab != vocab_size:
+        raise SystemExit(f"{path} has {enc.n_vocab} ranks, expected {vocab_size}")
+    if [enc.decode_single_token_bytes(b) for b in range(256)] != [bytes([b]) for b in range(256)]:
+        raise SystemExit(f"{path}: ranks 0-255 are not the single bytes in order")
+    per_source: dict[str, list[int]] = {}
+    with open(dev_file, encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            counts = per_source.setdefault(row["source"], [0, 0])
+            for text in (row["document"], row["summary"]):
+                ids = enc.encode_ordinary(text)
+                if enc.decode(ids) != text:
+                    raise SystemExit(f"tiktoken does not round-trip: {text[:80]!r}")
+                counts[0] += len(text)
+                counts[1] += len(ids)
+    chars = sum(c for c, _ in per_source.values())
+    tokens = sum(t for _, t in per_source.values())
+    print(f"{path}: {enc.n_vocab} ranks; dev round-trips exactly; {chars / tokens:.3f} characters per token")
+    for source, (c, t) in sorted(per_source.items()):
+        print(f"  {source:22} {c / t:.3f} chars/token ({t:,d} tokens)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=REPO / "data/corpus", help="folder with train/dev.jsonl")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="tiktoken ranks file to write")
+    parser.add_argument("--out", type=Path, help="tiktoken ranks file to write (the shipped one is " + str(
+        DEFAULT_OUT.relative_to(REPO)) + ")")
+    parser.add_argument("--verify", nargs="?", const=DEFAULT_OUT, type=Path, metavar="RANKS",
+                        help="only check an existing ranks file (default: the shipped one) on dev.jsonl")
     parser.add_argument("--vocab-size", type=int, default=8192, help="number of ranks (256 bytes + merges)")
     args = parser.parse_args(argv)
+    if args.verify is not None:
+        return verify_file(args.verify, args.data / "dev.jsonl", args.vocab_size)
+    if args.out is None:
+        parser.error("--out is required to train (or use --verify)")
 
     t0 = time.time()
     tok = train_hf_bpe(args.data / "train.jsonl", args.vocab_size)

@@ -128,3 +128,21 @@ def test_reuters_title_case_follows_the_body():
     assert build_corpus.title_case_from_body("OHIO MATTRESS <OMT> MAY HAVE LOWER 1ST QTR NET", body) == (
         "Ohio Mattress may have lower 1st qtr net"
     )
+
+
+def test_html_paragraphs_keep_prose_and_mark_sections():
+    html = (
+        "<html><body><div class='navheader'><p>Prev Next Home of the handbook manual</p></div>"
+        "<h2>Installing</h2><p>The installer asks a few questions and then\n copies the system to the disk .</p>"
+        "<div class='para'>Publican writes its paragraphs as divisions, and they count as prose too.</div>"
+        "<pre>apt-get install foo bar baz qux quux corge</pre><p>Too short.</p>"
+        "<h2>Booting</h2><p>After the first boot the system runs the configured services by itself.</p>"
+        "</body></html>"
+    )
+    paragraphs, starts = build_corpus.html_paragraphs(html)
+    assert paragraphs == [
+        "The installer asks a few questions and then copies the system to the disk.",
+        "Publican writes its paragraphs as divisions, and they count as prose too.",
+        "After the first boot the system runs the configured services by itself.",
+    ]
+    assert starts == [True, False, True]
