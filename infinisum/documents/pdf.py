@@ -70,8 +70,6 @@ def open_pdf(stream: BinaryIO, source: str, password: str | None = None):
                             f"pip install cryptography ({exc})") from None
     except FileNotDecryptedError:
         raise EncryptedPDFError(f"{source} is encrypted; pass its password with --password PASSWORD") from None
-    except RecursionError as exc:
-        raise _damaged(source, exc) from None
     except Exception as exc:  # pypdf's failure modes on damaged files are not one exception type
         raise _damaged(source, exc) from None
     if n_pages == 0:

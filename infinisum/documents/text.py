@@ -4,7 +4,8 @@ Encoding is decided from the first 64 KiB: a byte-order mark (UTF-8, UTF-16, UTF
 then UTF-16 without BOM (NUL bytes in every other position); then strict UTF-8; then
 Windows-1252 for mostly-ASCII text; then a legacy encoding guessed by charset-normalizer. NUL bytes or a failed guess mean the
 file is binary, which is an error. The rest of the file is decoded incrementally in 1 MiB
-chunks, so memory does not grow with the file.
+chunks, so memory does not grow with the file (a stray invalid byte further on becomes U+FFFD
+rather than failing a long read).
 """
 
 from __future__ import annotations
