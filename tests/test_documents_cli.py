@@ -75,3 +75,18 @@ def test_extract_unknown_encoding(tmp_path: Path) -> None:
     result = runner.invoke(app, ["extract", str(SAMPLES / "moby-dick.txt"), "--chapters", "--encoding", "nope"])
     assert result.exit_code == 1
     assert "unknown encoding 'nope'" in result.output and "gpt2" in result.output
+
+
+def test_extract_encrypted_pdf_with_password(tmp_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(SAMPLES / "northanger-abbey-1-4.pdf"))
+    writer.encrypt(user_password="s3cret", owner_password="owner", algorithm="RC4-128")
+    path = tmp_path / "locked.pdf"
+    with open(path, "wb") as f:
+        writer.write(f)
+    locked = runner.invoke(app, ["extract", str(path)])
+    assert locked.exit_code == 1 and "pass its password with --password" in locked.output
+    opened = runner.invoke(app, ["extract", str(path), "--password", "s3cret", "--chapters", "--encoding", "gpt2"])
+    assert opened.exit_code == 0, opened.output
+    assert "4 chapters" in opened.stdout
