@@ -100,7 +100,7 @@ class StreamState:
 
     encoder_memory: list[MemoryState]  # one (M, z) per encoder layer
     cross: list[CrossState]  # one per decoder layer
-    last_hidden: Tensor  # (B, N, d) final encoder states of the last non-empty segment
+    last_hidden: Tensor  # (B, n, d) final encoder states of the last non-empty segment (n <= N)
     tokens_seen: Tensor  # (B,) long, real tokens streamed so far
 
     def detached(self) -> "StreamState":
@@ -138,6 +138,20 @@ class InfiniEncoderOutput(ModelOutput):
             )
             for i in range(self.cross_M.shape[1])
         ]
+
+
+def _pad_seq(x: Tensor, length: int, dim: int) -> Tensor:
+    """Zero/False-pad x along its sequence dimension `dim` (negative) up to `length`."""
+    missing = length - x.shape[dim]
+    if missing == 0:
+        return x
+    pad = [0, 0] * (-dim - 1) + [0, missing]
+    return F.pad(x, pad)
+
+
+def _keep_where(live: Tensor, new: Tensor, old: Tensor) -> Tensor:
+    """Per batch row: `new` where the row had real tokens in this segment, else `old`. live: (B,)"""
+    return torch.where(live.view(-1, *([1] * (new.dim() - 1))), new, old)
 
 
 # ----------------------------------------------------------------------------- model
@@ -209,65 +223,63 @@ class InfiniForConditionalGeneration(InfiniPreTrainedModel, GenerationMixin):
 
     # -- streaming encoder
     def start_stream(self, batch_size: int = 1) -> StreamState:
-        c, device = self.config, self.embed.weight.device
-        h, dh, n = c.n_heads, c.d_head, c.segment_length
-        dtype = self.embed.weight.dtype
+        """The state before any text: empty memories and an empty (length-0) last segment."""
+        c, device, dtype = self.config, self.embed.weight.device, self.embed.weight.dtype
+        h, dh = c.n_heads, c.d_head
         return StreamState(
             encoder_memory=[empty_memory(batch_size, h, dh, dh, device) for _ in range(c.encoder_layers)],
             cross=[
                 CrossState(
                     empty_memory(batch_size, h, dh, dh, device),
-                    torch.zeros(batch_size, h, n, dh, device=device, dtype=dtype),
-                    torch.zeros(batch_size, h, n, dh, device=device, dtype=dtype),
-                    torch.zeros(batch_size, n, dtype=torch.bool, device=device),
+                    torch.zeros(batch_size, h, 0, dh, device=device, dtype=dtype),
+                    torch.zeros(batch_size, h, 0, dh, device=device, dtype=dtype),
+                    torch.zeros(batch_size, 0, dtype=torch.bool, device=device),
                 )
                 for _ in range(c.decoder_layers)
             ],
-            last_hidden=torch.zeros(batch_size, n, c.d_model, device=device, dtype=dtype),
+            last_hidden=torch.zeros(batch_size, 0, c.d_model, device=device, dtype=dtype),
             tokens_seen=torch.zeros(batch_size, dtype=torch.long, device=device),
         )
 
     def stream_segment(self, input_ids: Tensor, attention_mask: Tensor | None, state: StreamState) -> StreamState:
-        """Feed one segment (B, N<=segment_length) through the encoder; returns the new state.
+        """Feed one segment (B, n) with n <= segment_length through the encoder; returns the new state.
 
+        A short segment (the end of a text) is not padded to segment_length: it costs only its own length.
         Rows whose segment is all padding (documents that already ended) keep their previous state.
         """
-        if attention_mask is None:
-            attention_mask = torch.ones_like(input_ids, dtype=torch.bool)
-        mask = attention_mask.bool()
-        n = self.config.segment_length
-        if input_ids.shape[1] < n:  # pad a short (final) segment to the fixed length
-            pad = n - input_ids.shape[1]
-            input_ids = F.pad(input_ids, (0, pad), value=self.config.pad_token_id)
-            mask = F.pad(mask, (0, pad), value=False)
+        if input_ids.shape[1] > self.config.segment_length:
+            raise ValueError(
+                f"a segment holds at most segment_length={self.config.segment_length} tokens, got {input_ids.shape[1]}"
+            )
+        mask = torch.ones_like(input_ids, dtype=torch.bool) if attention_mask is None else attention_mask.bool()
         if self.checkpoint_segments and self.training:
             return checkpoint(self._segment, input_ids, mask, state, use_reentrant=False)
         return self._segment(input_ids, mask, state)
 
     def _segment(self, input_ids: Tensor, mask: Tensor, state: StreamState) -> StreamState:
-        x = self.embed(input_ids)  # (B, N, d)
+        x = self.embed(input_ids)  # (B, n, d)
         encoder_memory = []
         for layer, memory in zip(self.encoder_layers, state.encoder_memory):
             x, memory = layer(x, mask, memory)
             encoder_memory.append(memory)
-        h = self.encoder_norm(x)  # (B, N, d) final states of this segment
+        h = self.encoder_norm(x)  # (B, n, d) final states of this segment
         live = mask.any(dim=-1)  # (B,) rows with at least one real token
-        keep = live.view(-1, 1, 1, 1)
+        n = max(h.shape[1], state.last_hidden.shape[1])  # new and kept segments padded to one length
         cross = []
         for writer, old in zip(self.cross_writers, state.cross):
             k, v, memory = writer(h, mask, old.memory)
             cross.append(
                 CrossState(
                     memory,
-                    torch.where(keep, k, old.keys),
-                    torch.where(keep, v, old.values),
-                    torch.where(live.view(-1, 1), mask, old.mask),
+                    _keep_where(live, _pad_seq(k, n, -2), _pad_seq(old.keys, n, -2)),
+                    _keep_where(live, _pad_seq(v, n, -2), _pad_seq(old.values, n, -2)),
+                    _keep_where(live, _pad_seq(mask, n, -1), _pad_seq(old.mask, n, -1)),
                 )
             )
         return StreamState(
             encoder_memory=encoder_memory,
             cross=cross,
-            last_hidden=torch.where(live.view(-1, 1, 1), h, state.last_hidden),
+            last_hidden=_keep_where(live, _pad_seq(h, n, -2), _pad_seq(state.last_hidden, n, -2)),
             tokens_seen=state.tokens_seen + mask.sum(dim=-1),
         )
 

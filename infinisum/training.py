@@ -115,9 +115,12 @@ def load_examples(path: str | Path, tokenizer: Tokenizer, cfg: TrainConfig, limi
     return out
 
 
-def collate(batch: list[Example], pad_id: int, segment_length: int) -> dict[str, torch.Tensor]:
-    """Pad inputs to a whole number of segments and targets to the longest; labels -100 where padded."""
-    n_in = math.ceil(max(len(e.input_ids) for e in batch) / segment_length) * segment_length
+def collate(batch: list[Example], pad_id: int) -> dict[str, torch.Tensor]:
+    """Pad inputs and targets to the batch's longest; labels -100 where padded.
+
+    Inputs are not rounded up to whole segments: the encoder runs a short last segment at its own length.
+    """
+    n_in = max(len(e.input_ids) for e in batch)
     n_out = max(len(e.labels) for e in batch)
     input_ids = torch.full((len(batch), n_in), pad_id, dtype=torch.long)
     labels = torch.full((len(batch), n_out), -100, dtype=torch.long)
@@ -193,7 +196,7 @@ def dev_loss(model, examples: list[Example], cfg: TrainConfig, pad_id: int) -> f
     model.eval()
     total, count = 0.0, 0
     for i in range(0, len(examples), cfg.batch_size):
-        batch = collate(examples[i : i + cfg.batch_size], pad_id, model.config.segment_length)
+        batch = collate(examples[i : i + cfg.batch_size], pad_id)
         batch = {k: v.to(model.device) for k, v in batch.items()}
         n = int((batch["labels"] != -100).sum())
         total += float(model(**batch).loss) * n
@@ -267,7 +270,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[dict], None
     model.train()
     t0, tokens = time.perf_counter(), 0
     while step < cfg.steps:
-        batch = collate(next(stream), raw.config.pad_token_id, raw.config.segment_length)
+        batch = collate(next(stream), raw.config.pad_token_id)
         batch = {k: v.to(accelerator.device) for k, v in batch.items()}
         for group, base in zip(optimizer.param_groups, base_lrs):
             group["lr"] = base * lr_factor(step, cfg)
