@@ -246,8 +246,11 @@ def main() -> None:
     lengths = sorted(set(args.lengths))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     if load is not None and load > 0.5:  # other processes make the timings low and, with all cores, erratic
-        print(f"warning: load average {load:.1f} before the run; figures are only meaningful on an idle machine "
-              f"(or use --threads below the number of idle cores)", file=sys.stderr)
+        print(
+            f"warning: load average {load:.1f} before the run; figures are only meaningful on an idle machine "
+            f"(or use --threads below the number of idle cores)",
+            file=sys.stderr,
+        )
     peak_before = matmul_peak_gflops()
     print(f"matmul peak: {peak_before:.1f} GFLOP/s fp32 with {args.threads} threads", file=sys.stderr)
     streamed_flops = encoder_flops_per_token(config, config["segment_length"])
@@ -320,22 +323,35 @@ def main() -> None:
     }
     write_atomically(args.out, results)
 
-    print(f"\nencoder d_model={config['d_model']} layers={config['encoder_layers']}+{config['decoder_layers']} "
-          f"segment={config['segment_length']} rule={config['memory_rule']}; {args.threads} threads; "
-          f"matmul peak {peak:.1f} GFLOP/s")
-    print(f"{'tokens':>9} {'streamed tok/s':>15} {'GFLOP/s':>8} {'peak RSS MB':>12} "
-          f"{'full tok/s':>11} {'GFLOP/s':>8} {'full RSS MB':>12}  note")
+    print(
+        f"\nencoder d_model={config['d_model']} layers={config['encoder_layers']}+{config['decoder_layers']} "
+        f"segment={config['segment_length']} rule={config['memory_rule']}; {args.threads} threads; "
+        f"matmul peak {peak:.1f} GFLOP/s"
+    )
+    print(
+        f"{'tokens':>9} {'streamed tok/s':>15} {'GFLOP/s':>8} {'peak RSS MB':>12} "
+        f"{'full tok/s':>11} {'GFLOP/s':>8} {'full RSS MB':>12}  note"
+    )
     for row in rows:
         note = row["error"] or row["full_attention_note"] or ""
-        print(f"{row['length']:>9} {fmt(row['tokens_per_s'], '15.0f')} {fmt(row['gflops'], '8.1f')} "
-              f"{fmt(row['peak_rss_mb'], '12.0f')} {fmt(row['full_attention_tokens_per_s'], '11.0f')} "
-              f"{fmt(row['full_attention_gflops'], '8.1f')} {fmt(row['full_attention_peak_rss_mb'], '12.0f')}  {note}")
-    print(f"\npeak RSS 1M / 16k = {fmt(rss_ratio, '.2f')} (target <= {TARGET_RSS_RATIO}): "
-          f"{verdict(rss_ratio, TARGET_RSS_RATIO, at_most=True)}")
-    print(f"streamed / full attention at 16k = {fmt(speedup, '.2f')}x (target >= {TARGET_SPEEDUP_16K}x): "
-          f"{verdict(speedup, TARGET_SPEEDUP_16K, at_most=False)}")
-    print(f"encoder at 64k = {fmt(gflops_64k, '.1f')} GFLOP/s = {fmt(fraction and 100 * fraction, '.1f')}% of matmul peak "
-          f"(target >= {100 * TARGET_PEAK_FRACTION:.0f}%): {verdict(fraction, TARGET_PEAK_FRACTION, at_most=False)}")
+        print(
+            f"{row['length']:>9} {fmt(row['tokens_per_s'], '15.0f')} {fmt(row['gflops'], '8.1f')} "
+            f"{fmt(row['peak_rss_mb'], '12.0f')} {fmt(row['full_attention_tokens_per_s'], '11.0f')} "
+            f"{fmt(row['full_attention_gflops'], '8.1f')} {fmt(row['full_attention_peak_rss_mb'], '12.0f')}  {note}"
+        )
+    print(
+        f"\npeak RSS 1M / 16k = {fmt(rss_ratio, '.2f')} (target <= {TARGET_RSS_RATIO}): "
+        f"{verdict(rss_ratio, TARGET_RSS_RATIO, at_most=True)}"
+    )
+    print(
+        f"streamed / full attention at 16k = {fmt(speedup, '.2f')}x (target >= {TARGET_SPEEDUP_16K}x): "
+        f"{verdict(speedup, TARGET_SPEEDUP_16K, at_most=False)}"
+    )
+    print(
+        f"encoder at 64k = {fmt(gflops_64k, '.1f')} GFLOP/s = "
+        f"{fmt(fraction and 100 * fraction, '.1f')}% of matmul peak "
+        f"(target >= {100 * TARGET_PEAK_FRACTION:.0f}%): {verdict(fraction, TARGET_PEAK_FRACTION, at_most=False)}"
+    )
     print(f"results: {args.out}")
 
 

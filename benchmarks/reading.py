@@ -46,9 +46,15 @@ def bench_novel(runs: int = 3) -> dict:
             best = (t2 - t0, t1 - t0, t2 - t1, n_tokens)
     total, read, tokenize, n_tokens = best
     return {
-        "file": NOVEL.name, "bytes": size, "tokens": n_tokens, "chapters": len(document.chapters),
-        "seconds": round(total, 3), "read_clean_seconds": round(read, 3), "tokenize_seconds": round(tokenize, 3),
-        "MB_per_s": round(size / 1e6 / total, 2), "tokens_per_s": round(n_tokens / total),
+        "file": NOVEL.name,
+        "bytes": size,
+        "tokens": n_tokens,
+        "chapters": len(document.chapters),
+        "seconds": round(total, 3),
+        "read_clean_seconds": round(read, 3),
+        "tokenize_seconds": round(tokenize, 3),
+        "MB_per_s": round(size / 1e6 / total, 2),
+        "tokens_per_s": round(n_tokens / total),
     }
 
 
@@ -83,7 +89,9 @@ def make_pdf(path: Path, min_pages: int = 300) -> int:
         pdf.multi_cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Times", "", 10.5)
         for paragraph in chapter.text.split("\n\n"):
-            pdf.multi_cell(0, 5, paragraph.encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(
+                0, 5, paragraph.encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT"
+            )
             pdf.ln(2)
     pdf.output(str(path))
     return pdf.pages_count
@@ -103,8 +111,12 @@ def bench_pdf(folder: Path) -> dict:
     n_tokens = sum(s.n_tokens for s in iter_segments(document, tokenizer, SEGMENT_LENGTH))
     t2 = time.perf_counter()
     return {
-        "pages": pages, "bytes": path.stat().st_size, "chapters": len(document.chapters), "tokens": n_tokens,
-        "seconds": round(t2 - t0, 2), "read_clean_seconds": round(t1 - t0, 2),
+        "pages": pages,
+        "bytes": path.stat().st_size,
+        "chapters": len(document.chapters),
+        "tokens": n_tokens,
+        "seconds": round(t2 - t0, 2),
+        "read_clean_seconds": round(t1 - t0, 2),
         "pages_per_s": round(pages / (t2 - t0), 1),
     }
 
@@ -146,13 +158,20 @@ def bench_1gb(folder: Path, size: int = 1 << 30) -> dict:
             f.write(piece)
             written += len(piece)
     try:
-        child = subprocess.run([sys.executable, "-c", _STREAM_CHILD, str(path), str(SEGMENT_LENGTH)],
-                               capture_output=True, text=True, check=True)
+        child = subprocess.run(
+            [sys.executable, "-c", _STREAM_CHILD, str(path), str(SEGMENT_LENGTH)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     finally:
         path.unlink()
     data = json.loads(child.stdout)
     return {
-        "bytes": size, "tokens": data["tokens"], "segments": data["segments"], "seconds": round(data["seconds"], 1),
+        "bytes": size,
+        "tokens": data["tokens"],
+        "segments": data["segments"],
+        "seconds": round(data["seconds"], 1),
         "MB_per_s": round(size / 1e6 / data["seconds"], 2),
         # VmHWM, not ru_maxrss: on Linux ru_maxrss carries the parent's size over fork + exec.
         "peak_rss_MiB": round(data["peak_kib"] / 1024, 1),
@@ -163,7 +182,8 @@ def bench_1gb(folder: Path, size: int = 1 << 30) -> dict:
 def main() -> None:
     results = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared), Python {platform.python_version()}",
-        "encoding": "gpt2", "segment_length": SEGMENT_LENGTH,
+        "encoding": "gpt2",
+        "segment_length": SEGMENT_LENGTH,
     }
     results["novel"] = bench_novel()
     print(f"novel   {results['novel']['MB_per_s']:.2f} MB/s  ({results['novel']}")

@@ -14,7 +14,6 @@ from torch import Tensor, nn
 from infinisum.configuration import InfiniConfig
 from infinisum.memory import MemoryState, memory_read, memory_write
 
-
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -150,5 +149,7 @@ class InfiniCrossAttention(nn.Module):
         # x: (B, T, d); keys/values: (B, H, N, dh) of the last segment; mask: (B, N) bool
         q = split_heads(self.q(x), self.heads)  # (B, H, T, dh)
         a_mem = memory_read(q, memory, self.eps)  # eq. 7 over every segment streamed so far
-        a_dot = F.scaled_dot_product_attention(q, keys.to(q.dtype), values.to(q.dtype), attn_mask=key_padding_mask(mask))
+        a_dot = F.scaled_dot_product_attention(
+            q, keys.to(q.dtype), values.to(q.dtype), attn_mask=key_padding_mask(mask)
+        )
         return self.out(merge_heads(self.gate(a_mem, a_dot)))

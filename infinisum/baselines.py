@@ -14,7 +14,7 @@ model's summaries, so the comparison is like for like.
 from __future__ import annotations
 
 import random as _random
-from typing import Callable
+from collections.abc import Callable
 
 from infinisum.rouge import split_sentences
 

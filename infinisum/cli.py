@@ -150,12 +150,20 @@ class Baseline(str, Enum):
 
 
 MemoryOpt = Annotated[
-    Optional[Memory], typer.Option("--memory", help="Bundled model trained with this memory rule [default: the better one, per the model card].")
+    Optional[Memory],
+    typer.Option(
+        "--memory", help="Bundled model trained with this memory rule [default: the better one, per the model card]."
+    ),
 ]
 ModelOpt = Annotated[
-    Optional[str], typer.Option("--model", help="A bundled model name or a directory saved with save_pretrained (its config decides the rule).")
+    Optional[str],
+    typer.Option(
+        "--model", help="A bundled model name or a directory saved with save_pretrained (its config decides the rule)."
+    ),
 ]
-MaxLengthOpt = Annotated[int, typer.Option("--max-length", min=1, help="Longest summary, in tokens (also the baselines' budget).")]
+MaxLengthOpt = Annotated[
+    int, typer.Option("--max-length", min=1, help="Longest summary, in tokens (also the baselines' budget).")
+]
 MinLengthOpt = Annotated[int, typer.Option("--min-length", min=0, help="Shortest summary, in tokens.")]
 BeamsOpt = Annotated[int, typer.Option("--num-beams", min=1, help="Beam search width (1 = greedy).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
@@ -164,7 +172,9 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.
 def _settings(max_length: int, min_length: int, num_beams: int):
     from infinisum.summarizer import GenerationSettings
 
-    return GenerationSettings(max_new_tokens=max_length, min_new_tokens=min(min_length, max_length), num_beams=num_beams)
+    return GenerationSettings(
+        max_new_tokens=max_length, min_new_tokens=min(min_length, max_length), num_beams=num_beams
+    )
 
 
 def _load(memory: Optional[Memory], model: Optional[str]):
@@ -196,7 +206,10 @@ def summarize(
     min_length: MinLengthOpt = 40,
     num_beams: BeamsOpt = 4,
     per_chapter: Annotated[
-        bool, typer.Option("--per-chapter", help="A summary at every chapter boundary, from the memory at that point (one reading).")
+        bool,
+        typer.Option(
+            "--per-chapter", help="A summary at every chapter boundary, from the memory at that point (one reading)."
+        ),
     ] = False,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.text,
     password: Annotated[Optional[str], typer.Option("--password", help="Password of an encrypted PDF.")] = None,
@@ -218,7 +231,9 @@ def summarize(
             if len(documents) > 1:
                 bars.start(len(documents))
             for path, document in zip(paths, documents):
-                results.append(summarizer.summarize(document, per_chapter=per_chapter, progress=bars.segments(path.name)))
+                results.append(
+                    summarizer.summarize(document, per_chapter=per_chapter, progress=bars.segments(path.name))
+                )
                 bars.document_finished(None, skipped=False)
         meta = {"model": label, "memory_rule": loaded.config.memory_rule, "settings": settings.as_dict()}
         _emit(render.summaries(results, fmt.value, meta), output)
@@ -265,14 +280,19 @@ def _print_result_json(data) -> None:
 def evaluate(
     docs_dir: Annotated[Path, typer.Argument(help="Folder of documents: <id>.<ext>.")],
     refs_dir: Annotated[Path, typer.Argument(help="Folder of references: <id>.txt, or <id>/*.txt for several.")],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output folder [default: evaluation-<system>].")] = None,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Output folder [default: evaluation-<system>].")
+    ] = None,
     memory: MemoryOpt = None,
     model: ModelOpt = None,
     systems: Annotated[
-        Optional[list[Baseline]], typer.Option("--system", help="Also run this extractive baseline (same token budget); repeatable.")
+        Optional[list[Baseline]],
+        typer.Option("--system", help="Also run this extractive baseline (same token budget); repeatable."),
     ] = None,
     no_model: Annotated[bool, typer.Option("--no-model", help="Run only the --system baselines.")] = False,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output: skip documents already summarized.")] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the run in --output: skip documents already summarized.")
+    ] = False,
     max_length: MaxLengthOpt = 160,
     min_length: MinLengthOpt = 40,
     num_beams: BeamsOpt = 4,
@@ -299,7 +319,9 @@ def evaluate(
                 out = root if i == 0 else root / name
                 with Bars(err_console, enabled=not quiet, label=name) as bars:
                     results.append(
-                        evaluation.evaluate(items, system, out, resume=resume, inputs=_inputs(docs_dir, refs_dir), hooks=bars)
+                        evaluation.evaluate(
+                            items, system, out, resume=resume, inputs=_inputs(docs_dir, refs_dir), hooks=bars
+                        )
                     )
         except KeyboardInterrupt:
             fail(f"interrupted; finished summaries are kept in {root} — rerun with --resume to continue")
@@ -317,16 +339,23 @@ def evaluate(
 def compare(
     docs_dir: Annotated[Path, typer.Argument(help="Folder of documents: <id>.<ext>.")],
     refs_dir: Annotated[Path, typer.Argument(help="Folder of references: <id>.txt, or <id>/*.txt.")],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output folder [default: comparison].")] = None,
-    models: Annotated[
-        Optional[list[str]], typer.Option("--model", help="Models to compare (names or directories) [default: linear and delta].")
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Output folder [default: comparison].")
     ] = None,
-    systems: Annotated[Optional[list[Baseline]], typer.Option("--system", help="Also run this baseline; repeatable.")] = None,
+    models: Annotated[
+        Optional[list[str]],
+        typer.Option("--model", help="Models to compare (names or directories) [default: linear and delta]."),
+    ] = None,
+    systems: Annotated[
+        Optional[list[Baseline]], typer.Option("--system", help="Also run this baseline; repeatable.")
+    ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the runs in --output.")] = False,
     max_length: MaxLengthOpt = 160,
     min_length: MinLengthOpt = 40,
     num_beams: BeamsOpt = 4,
-    fmt: Annotated[Format, typer.Option("--format", help="text prints tables; json prints the comparison.")] = Format.text,
+    fmt: Annotated[
+        Format, typer.Option("--format", help="text prints tables; json prints the comparison.")
+    ] = Format.text,
     quiet: QuietOpt = False,
 ) -> None:
     """Compare the linear and delta models (and any --system) on the same documents.
@@ -361,7 +390,9 @@ def compare(
         if systems:
             import json as _json
 
-            encoding = _json.loads((model_directory(names[0]) / "config.json").read_text(encoding="utf-8")).get("encoding", "gpt2")
+            encoding = _json.loads((model_directory(names[0]) / "config.json").read_text(encoding="utf-8")).get(
+                "encoding", "gpt2"
+            )
             tokenizer = load_tokenizer(encoding)
             for baseline in dict.fromkeys(s.value for s in systems):
                 factories.append((baseline, lambda b=baseline: BaselineSystem(b, settings.max_new_tokens, tokenizer)))
@@ -372,7 +403,11 @@ def compare(
         try:
             with bars:
                 comparison = evaluation.compare(
-                    items, factories, root, resume=resume, inputs=_inputs(docs_dir, refs_dir),
+                    items,
+                    factories,
+                    root,
+                    resume=resume,
+                    inputs=_inputs(docs_dir, refs_dir),
                     hooks_for=lambda name: _relabel(bars, name),
                 )
         except KeyboardInterrupt:
@@ -381,8 +416,10 @@ def compare(
         if fmt is Format.json:
             _print_result_json(data)
             return
-        note = ("peak RSS: the process's resident-set high-water mark while each system loaded and ran, "
-                "reset before each (includes Python + torch); seconds: summarization time over all documents")
+        note = (
+            "peak RSS: the process's resident-set high-water mark while each system loaded and ran, "
+            "reset before each (includes Python + torch); seconds: summarization time over all documents"
+        )
         rows = []
         for row in data["systems"]:
             rows.append({**row, **{k: _interval(row[k]) for k in ("rouge1", "rouge2", "rougeL", "overall")}})
@@ -407,7 +444,12 @@ def _relabel(bars, name: str):
 @app.command()
 def score(
     summary: Annotated[Path, typer.Argument(help="A summary file, or a folder of <id>.txt summaries.")],
-    reference: Annotated[Path, typer.Argument(help="A reference file (or a folder of several for one summary), or a folder of <id>.txt / <id>/*.txt.")],
+    reference: Annotated[
+        Path,
+        typer.Argument(
+            help="A reference file (or a folder of several for one summary), or a folder of <id>.txt / <id>/*.txt."
+        ),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """ROUGE of existing summaries against references (BookSum-style; folders are paired by file stem)."""
@@ -442,7 +484,9 @@ def score(
 def info(
     memory: MemoryOpt = None,
     model: ModelOpt = None,
-    tokens: Annotated[int, typer.Option("--tokens", min=1, help="Input length for the full-KV-cache comparison.")] = 500_000,
+    tokens: Annotated[
+        int, typer.Option("--tokens", min=1, help="Input length for the full-KV-cache comparison.")
+    ] = 500_000,
     fmt: Annotated[Format, typer.Option("--format", help="text or json (markdown prints text).")] = Format.text,
 ) -> None:
     """Model facts: parameters, segment length, memory rule, compressive memory vs a full KV cache.
@@ -466,11 +510,16 @@ def info(
 @app.command()
 def extract(
     path: Annotated[str, typer.Argument(help="Document (.txt .md .pdf .epub .html), or - for standard input.")],
-    chapters: Annotated[bool, typer.Option("--chapters", help="List chapter titles with their token counts instead of the text.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output (title, chapters, token counts, text).")] = False,
+    chapters: Annotated[
+        bool, typer.Option("--chapters", help="List chapter titles with their token counts instead of the text.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Machine-readable output (title, chapters, token counts, text).")
+    ] = False,
     password: Annotated[Optional[str], typer.Option("--password", help="Password of an encrypted PDF.")] = None,
     encoding: Annotated[
-        Optional[str], typer.Option("--encoding", help="Tokenizer for the counts (default: the bundled model's, else gpt2).")
+        Optional[str],
+        typer.Option("--encoding", help="Tokenizer for the counts (default: the bundled model's, else gpt2)."),
     ] = None,
 ) -> None:
     """Print a document's cleaned text exactly as the model will read it (check a PDF before summarizing)."""
@@ -505,8 +554,13 @@ def extract(
                 if not chapters:
                     item["text"] = chapter.text
                 items.append(item)
-            data = {"source": document.source, "title": document.title, "encoding": tokenizer.name,
-                    "tokens": count_tokens(document, tokenizer), "chapters": items}
+            data = {
+                "source": document.source,
+                "title": document.title,
+                "encoding": tokenizer.name,
+                "tokens": count_tokens(document, tokenizer),
+                "chapters": items,
+            }
             print(json.dumps(data, ensure_ascii=False, indent=2))
             return
 

@@ -29,9 +29,10 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 
 from infinisum import rouge
 from infinisum.errors import EvaluationError
@@ -226,7 +227,11 @@ class EvaluationResult:
             **self.description,
             "conventions": "ROUGE F1 x 100, Porter stemmer, rougeL = rougeLsum with one sentence per line; "
             "overall = geometric mean; aggregate = bootstrap mid/low/high (95%)",
-            "bootstrap": {"resamples": self.report.n_resamples, "seed": self.report.seed, "confidence": rouge.CONFIDENCE},
+            "bootstrap": {
+                "resamples": self.report.n_resamples,
+                "seed": self.report.seed,
+                "confidence": rouge.CONFIDENCE,
+            },
             "aggregate": self.report.aggregate_dict(),
             "documents": [r.as_dict() for r in self.records],
         }
@@ -241,10 +246,14 @@ def _prepare_out_dir(out_dir: Path, run: dict, resume: bool) -> None:
     if existing:
         if not resume:
             raise EvaluationError(
-                f"output folder {out_dir} is not empty; pass --resume to continue the run in it, or choose another --output"
+                f"output folder {out_dir} is not empty; pass --resume to continue the run in it, "
+                "or choose another --output"
             )
         if not run_file.is_file():
-            raise EvaluationError(f"output folder {out_dir} holds files but no {RUN_FILE}; it is not an infinisum run — choose another --output")
+            raise EvaluationError(
+                f"output folder {out_dir} holds files but no {RUN_FILE}; it is not an infinisum run — "
+                "choose another --output"
+            )
         try:
             previous = json.loads(run_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -452,8 +461,14 @@ def compare(
             system = factory()
             load_seconds = time.perf_counter() - start
             result = evaluate(
-                items, system, out_dir / name, resume=resume, inputs=inputs,
-                hooks=hooks_for(name) if hooks_for else None, n_resamples=n_resamples, seed=seed,
+                items,
+                system,
+                out_dir / name,
+                resume=resume,
+                inputs=inputs,
+                hooks=hooks_for(name) if hooks_for else None,
+                n_resamples=n_resamples,
+                seed=seed,
             )
             del system
         runs.append(SystemRun(result, memory, load_seconds))
@@ -463,11 +478,16 @@ def compare(
         for j in range(i + 1, len(runs)):
             a, b = runs[i].result, runs[j].result
             tests.append(
-                rouge.paired_bootstrap(a.report.documents, b.report.documents, system_a=a.system,
-                                       system_b=b.system, n_resamples=n_resamples, seed=seed)
+                rouge.paired_bootstrap(
+                    a.report.documents,
+                    b.report.documents,
+                    system_a=a.system,
+                    system_b=b.system,
+                    n_resamples=n_resamples,
+                    seed=seed,
+                )
             )
     comparison = Comparison(runs, tests)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(out_dir / "comparison.json", json.dumps(comparison.as_dict(), indent=2) + "\n")
     return comparison
-

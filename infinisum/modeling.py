@@ -12,7 +12,7 @@ Legend: B batch, L total input tokens, N segment length, T decoder tokens, d mod
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Optional
 
 import torch
@@ -20,14 +20,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 from transformers import GenerationMixin, PreTrainedModel
-from transformers.cache_utils import DynamicCache, EncoderDecoderCache
+from transformers.cache_utils import EncoderDecoderCache
 from transformers.modeling_outputs import Seq2SeqLMOutput
 from transformers.utils import ModelOutput
 
 from infinisum.attention import CausalSelfAttention, CrossMemoryWriter, InfiniCrossAttention, InfiniSelfAttention
 from infinisum.configuration import InfiniConfig
 from infinisum.memory import MemoryState, detach_memory, empty_memory, memory_numbers
-
 
 # ----------------------------------------------------------------------------- blocks
 
@@ -350,9 +349,13 @@ class InfiniForConditionalGeneration(InfiniPreTrainedModel, GenerationMixin):
         loss = None
         if labels is not None:
             loss = F.cross_entropy(logits.float().flatten(0, 1), labels.flatten(), ignore_index=-100)
-        return Seq2SeqLMOutput(loss=loss, logits=logits, cache=cache, encoder_last_hidden_state=encoder_outputs.last_hidden_state)
+        return Seq2SeqLMOutput(
+            loss=loss, logits=logits, cache=cache, encoder_last_hidden_state=encoder_outputs.last_hidden_state
+        )
 
-    def prepare_inputs_for_generation(self, decoder_input_ids, cache=None, encoder_outputs=None, use_cache=None, **kwargs):
+    def prepare_inputs_for_generation(
+        self, decoder_input_ids, cache=None, encoder_outputs=None, use_cache=None, **kwargs
+    ):
         """Feed only the tokens the cache has not seen yet."""
         if cache is not None and use_cache is not False:
             past = cache.get_seq_length()

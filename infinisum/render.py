@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.table import Table
 
@@ -69,7 +69,9 @@ def documents_table(ids: Sequence[str], report: rouge.Report, seconds: Sequence[
         row.append(f"{sum(s for s in seconds if s is not None):.1f}")
     table.add_section()
     table.add_row(*row)
-    table.add_row("95% interval", *(f"{agg[k].low:.1f}-{agg[k].high:.1f}" for k in keys), *([""] if seconds is not None else []))
+    table.add_row(
+        "95% interval", *(f"{agg[k].low:.1f}-{agg[k].high:.1f}" for k in keys), *([""] if seconds is not None else [])
+    )
     return table
 
 
@@ -99,7 +101,9 @@ def paired_table(tests: Sequence[rouge.PairedTest]) -> Table:
     for header in ("A", "B", "difference", "95% CI", "p"):
         table.add_column(header, justify="right" if header not in ("A", "B") else "left")
     for t in tests:
-        table.add_row(t.system_a, t.system_b, f"{t.difference:+.2f}", f"[{t.low:+.2f}, {t.high:+.2f}]", f"{t.p_value:.3f}")
+        table.add_row(
+            t.system_a, t.system_b, f"{t.difference:+.2f}", f"[{t.low:+.2f}, {t.high:+.2f}]", f"{t.p_value:.3f}"
+        )
     return table
 
 
@@ -109,7 +113,9 @@ def report_json(ids: Sequence[str], report: rouge.Report, extra: dict | None = N
         **(extra or {}),
         "bootstrap": {"resamples": report.n_resamples, "seed": report.seed, "confidence": rouge.CONFIDENCE},
         "aggregate": report.aggregate_dict(),
-        "documents": [{"id": i, **{k: round(v, 4) for k, v in s.as_dict().items()}} for i, s in zip(ids, report.documents)],
+        "documents": [
+            {"id": i, **{k: round(v, 4) for k, v in s.as_dict().items()}} for i, s in zip(ids, report.documents)
+        ],
     }
 
 

@@ -48,7 +48,9 @@ def _items(source: Source) -> Iterator[str | ChapterStart]:
         yield from source
 
 
-def _token_chunks(source: Source, tokenizer: Tokenizer, chapter_aligned: bool) -> Iterator[tuple[int, list[int]] | None]:
+def _token_chunks(
+    source: Source, tokenizer: Tokenizer, chapter_aligned: bool
+) -> Iterator[tuple[int, list[int]] | None]:
     """(chapter index, token ids) per text chunk, with None marking the end of each chapter with text.
 
     Chapter indices count every ChapterStart (so they index `Document.chapters` even when a

@@ -88,8 +88,10 @@ class Tokenizer:
         try:
             return self.encoding.decode(keep, errors="replace")
         except KeyError as exc:  # an id outside the vocabulary
-            raise ModelError(f"token id {exc.args[0]} is outside the vocabulary of {self.name!r} "
-                             f"(size {self.vocab_size}); was the text made by another tokenizer?") from None
+            raise ModelError(
+                f"token id {exc.args[0]} is outside the vocabulary of {self.name!r} "
+                f"(size {self.vocab_size}); was the text made by another tokenizer?"
+            ) from None
 
 
 @functools.lru_cache(maxsize=8)
@@ -104,11 +106,13 @@ def load_tokenizer(name_or_path: str) -> Tokenizer:
         path = ENCODINGS_DIR / f"{text}.tiktoken"
         if not path.is_file():
             shipped = ", ".join(list_encodings()) or "none"
-            raise ModelError(f"unknown encoding {text!r}; shipped encodings: {shipped} "
-                             f"(or pass the path of a .tiktoken ranks file)")
+            raise ModelError(
+                f"unknown encoding {text!r}; shipped encodings: {shipped} (or pass the path of a .tiktoken ranks file)"
+            )
     if not path.is_file():
-        raise ModelError(f"encoding file {path} does not exist; pass a .tiktoken ranks file or one of: "
-                         f"{', '.join(list_encodings())}")
+        raise ModelError(
+            f"encoding file {path} does not exist; pass a .tiktoken ranks file or one of: {', '.join(list_encodings())}"
+        )
     return Tokenizer(name, read_ranks(path))
 
 
@@ -127,6 +131,7 @@ def read_ranks(path: Path) -> dict[bytes, int]:
                 token, rank = line.split()
                 ranks[base64.b64decode(token, validate=True)] = int(rank)
             except (ValueError, binascii.Error):
-                raise ModelError(f"cannot read encoding file {path}: line {line_no} is not 'base64-token rank'; "
-                                 f"rebuild the file") from None
+                raise ModelError(
+                    f"cannot read encoding file {path}: line {line_no} is not 'base64-token rank'; rebuild the file"
+                ) from None
     return ranks

@@ -285,7 +285,9 @@ def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[dict], None
             "step": step,
             "loss": loss.item(),
             "input_tokens_per_s": tokens / (time.perf_counter() - t0),
-            "gates": torch.sigmoid(torch.stack([m.beta for n, m in raw.named_modules() if n.endswith("gate")])).mean().item(),
+            "gates": torch.sigmoid(torch.stack([m.beta for n, m in raw.named_modules() if n.endswith("gate")]))
+            .mean()
+            .item(),
         }
         if step % cfg.eval_every == 0 or step == cfg.steps:
             record["dev_loss"] = dev_loss(model, dev_for_loss, cfg, raw.config.pad_token_id)

@@ -42,9 +42,9 @@ import time
 import xml.etree.ElementTree as ET
 import zlib
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -57,7 +57,6 @@ from corpus_text import (  # noqa: E402
     gaps_for,
     join_paragraphs,
     normalize_punctuation,
-    paragraphs_of,
     select_gap_sentences,
     split_dev,
     stable_hash,
@@ -75,11 +74,34 @@ DEBS = {  # source -> Debian package to `apt-get download`
 # Packages whose man pages are downloaded on top of the installed ones: large, well-written page sets
 # (prose manuals, libraries, tools), all in Debian main. Their licences are recorded in sources.json.
 MAN_EXTRA_PACKAGES = (
-    "erlang-manpages", "ffmpeg-doc", "gawk", "graphviz", "imagemagick-6.q16", "libpcap0.8-dev",
-    "libssl-doc", "libx11-doc", "mutt", "ncurses-doc", "ocaml-man", "openmpi-doc", "perl-doc",
-    "postgresql-client-15", "rsync", "sox", "tcl8.6-doc", "tcllib", "tk8.6-doc", "tmux", "valgrind",
-    "x11-apps", "x11-utils", "x11-xserver-utils", "xscreensaver-data", "xscreensaver-data-extra",
-    "xterm", "zsh-common",
+    "erlang-manpages",
+    "ffmpeg-doc",
+    "gawk",
+    "graphviz",
+    "imagemagick-6.q16",
+    "libpcap0.8-dev",
+    "libssl-doc",
+    "libx11-doc",
+    "mutt",
+    "ncurses-doc",
+    "ocaml-man",
+    "openmpi-doc",
+    "perl-doc",
+    "postgresql-client-15",
+    "rsync",
+    "sox",
+    "tcl8.6-doc",
+    "tcllib",
+    "tk8.6-doc",
+    "tmux",
+    "valgrind",
+    "x11-apps",
+    "x11-utils",
+    "x11-xserver-utils",
+    "xscreensaver-data",
+    "xscreensaver-data-extra",
+    "xterm",
+    "zsh-common",
 )
 MAN_MIN_BODY_WORDS = 40  # pages with less text than this are stubs ("see the info manual")
 MAN_GSG_MIN_WORDS = 1200  # man pages at least this long also give a GSG example
@@ -265,7 +287,7 @@ def cap_per_package(paths: list[str], owners: dict[str, str], cap: int) -> list[
     for p in paths:
         by_pkg.setdefault(owners.get(p, "unknown"), []).append(p)
     keep: set[str] = set()
-    for pkg, ps in by_pkg.items():
+    for _pkg, ps in by_pkg.items():
         keep.update(sorted(ps, key=lambda p: (stable_hash(Path(p).name), p))[:cap])
     return [p for p in paths if p in keep]
 
@@ -334,8 +356,11 @@ def man_page_files(root: Path) -> list[Path]:
     if not base.is_dir():
         return []
     return sorted(
-        p for d in sorted(base.glob("man[0-9n]*")) if d.is_dir()
-        for p in d.iterdir() if p.is_file() and not p.is_symlink()
+        p
+        for d in sorted(base.glob("man[0-9n]*"))
+        if d.is_dir()
+        for p in d.iterdir()
+        if p.is_file() and not p.is_symlink()
     )
 
 
@@ -400,8 +425,14 @@ def man_examples(cache: Path) -> tuple[list[Example], SourceInfo]:
             gsg = select_gap_sentences(body, gaps_for(word_count(document)))
             if gsg is not None:
                 examples.append(
-                    Example(id=f"man-gsg:{name}", source="man", kind="gsg", document=gsg.document,
-                            summary=gsg.summary, group=group)
+                    Example(
+                        id=f"man-gsg:{name}",
+                        source="man",
+                        kind="gsg",
+                        document=gsg.document,
+                        summary=gsg.summary,
+                        group=group,
+                    )
                 )
     log(f"man: skipped {dict(skipped)}")
     info = SourceInfo(
@@ -411,8 +442,12 @@ def man_examples(cache: Path) -> tuple[list[Example], SourceInfo]:
         note="groff 1.22.4 rendering of usr/share/man/man*/ of the installed packages and of MAN_EXTRA_PACKAGES; "
         "pages of manpages/manpages-dev (and same-named pages) excluded",
         packages={
-            pkg: {"version": versions.get(pkg, "?"), "licence": licences.get(pkg) or package_licence(pkg),
-                  "pages": n, "origin": "apt-get download" if pkg in MAN_EXTRA_PACKAGES else "installed"}
+            pkg: {
+                "version": versions.get(pkg, "?"),
+                "licence": licences.get(pkg) or package_licence(pkg),
+                "pages": n,
+                "origin": "apt-get download" if pkg in MAN_EXTRA_PACKAGES else "installed",
+            }
             for pkg, n in sorted(per_pkg.items())
         },
     )
@@ -496,8 +531,16 @@ def description_examples(cache: Path) -> tuple[list[Example], SourceInfo]:
             skipped["duplicate"] += 1
             continue
         seen.update((document, pkg))
-        examples.append(Example(id=f"deb:{pkg}", source="debian-descriptions", kind="pair",
-                                document=document, summary=synopsis, group=f"deb:{pkg}"))
+        examples.append(
+            Example(
+                id=f"deb:{pkg}",
+                source="debian-descriptions",
+                kind="pair",
+                document=document,
+                summary=synopsis,
+                group=f"deb:{pkg}",
+            )
+        )
     log(f"debian-descriptions: skipped {dict(skipped)}")
     info = SourceInfo(
         package="Debian bookworm main i18n/Translation-en",
@@ -543,10 +586,22 @@ def reuters_examples(cache: Path) -> tuple[list[Example], SourceInfo]:
         if not title or word_count(body) < 30:
             continue
         ex_id = f"reuters:{xml.parent.name}/{xml.stem}"
-        examples.append(Example(id=ex_id, source="reuters", kind="pair", document=join_paragraphs(paragraphs),
-                                summary=title_case_from_body(title.strip(), body), group=ex_id))
-    info = SourceInfo(package=DEBS["reuters"], version=version, licence=package_licence("r-cran-tm", root),
-                      note="Reuters-21578 (acq, crude); distributed for research use with tm (GPL-2|GPL-3)")
+        examples.append(
+            Example(
+                id=ex_id,
+                source="reuters",
+                kind="pair",
+                document=join_paragraphs(paragraphs),
+                summary=title_case_from_body(title.strip(), body),
+                group=ex_id,
+            )
+        )
+    info = SourceInfo(
+        package=DEBS["reuters"],
+        version=version,
+        licence=package_licence("r-cran-tm", root),
+        note="Reuters-21578 (acq, crude); distributed for research use with tm (GPL-2|GPL-3)",
+    )
     return examples, info
 
 
@@ -593,8 +648,9 @@ def gsg_examples_from_book(source: str, book: str, lines: list[str]) -> list[Exa
         if gsg is None:
             continue
         ex_id = f"{source}:{book}#{k:03d}"
-        examples.append(Example(id=ex_id, source=source, kind="gsg", document=gsg.document,
-                                summary=gsg.summary, group=ex_id))
+        examples.append(
+            Example(id=ex_id, source=source, kind="gsg", document=gsg.document, summary=gsg.summary, group=ex_id)
+        )
     return examples
 
 
@@ -613,8 +669,12 @@ def austen_examples(cache: Path) -> tuple[list[Example], SourceInfo]:
     for name, lines in sorted(books.items()):
         lines = strip_front_matter([str(x) for x in lines], re.compile(r"^(CHAPTER|Chapter)\b"))
         examples += gsg_examples_from_book("austen", name, lines)
-    info = SourceInfo(package=DEBS["austen"], version=version, licence=package_licence("r-cran-janeaustenr", root),
-                      note="texts: Project Gutenberg, public domain; " + ", ".join(sorted(books)))
+    info = SourceInfo(
+        package=DEBS["austen"],
+        version=version,
+        licence=package_licence("r-cran-janeaustenr", root),
+        note="texts: Project Gutenberg, public domain; " + ", ".join(sorted(books)),
+    )
     return examples, info
 
 
@@ -624,8 +684,12 @@ def moby_examples(cache: Path) -> tuple[list[Example], SourceInfo]:
     text = str(objects["mobydick"][0]) if not isinstance(objects["mobydick"], str) else objects["mobydick"]
     lines = strip_front_matter(text.splitlines(), re.compile(r"^CHAPTER 1\b"))
     examples = gsg_examples_from_book("moby-dick", "mobydick", lines)
-    info = SourceInfo(package=DEBS["moby-dick"], version=version, licence=package_licence("r-cran-tokenizers", root),
-                      note="text: Project Gutenberg, public domain")
+    info = SourceInfo(
+        package=DEBS["moby-dick"],
+        version=version,
+        licence=package_licence("r-cran-tokenizers", root),
+        note="text: Project Gutenberg, public domain",
+    )
     return examples, info
 
 
@@ -637,8 +701,10 @@ MANUALS = {  # package -> glob of its English HTML files, read in sorted order
     "debian-policy": "usr/share/doc/debian-policy/policy.html/*.html",
 }
 MANUAL_SKIP_FILES = re.compile(r"^(index|search|genindex|developers-reference|ix\d*|bk\d*)\b")
-NAV_SELECTORS = "nav, header, footer, script, style, pre, div.sphinxsidebar, div.related, div.navheader, " \
+NAV_SELECTORS = (
+    "nav, header, footer, script, style, pre, div.sphinxsidebar, div.related, div.navheader, "
     "div.navfooter, div.toc, div.footer, div.header, p.title, div.legalnotice"
+)
 
 
 def html_paragraphs(html: str) -> tuple[list[str], list[bool]]:
@@ -655,8 +721,9 @@ def html_paragraphs(html: str) -> tuple[list[str], list[bool]]:
     starts: list[bool] = []
     pending = True
     para_div = {"class": "para"}  # Publican (debian-handbook) writes paragraphs as <div class="para">
-    for el in soup.find_all(lambda t: t.name in ("h1", "h2", "h3", "p") or (t.name == "div" and "para" in
-                                                                          (t.get("class") or []))):
+    for el in soup.find_all(
+        lambda t: t.name in ("h1", "h2", "h3", "p") or (t.name == "div" and "para" in (t.get("class") or []))
+    ):
         if el.name in ("h1", "h2", "h3"):
             pending = True
             continue
@@ -693,14 +760,30 @@ def manual_examples(cache: Path) -> tuple[list[Example], SourceInfo]:
             if gsg is None:
                 continue
             ex_id = f"manual:{pkg}#{k:03d}"
-            examples.append(Example(id=ex_id, source="debian-manuals", kind="gsg", document=gsg.document,
-                                    summary=gsg.summary, group=ex_id))
+            examples.append(
+                Example(
+                    id=ex_id,
+                    source="debian-manuals",
+                    kind="gsg",
+                    document=gsg.document,
+                    summary=gsg.summary,
+                    group=ex_id,
+                )
+            )
             n += 1
-        packages[pkg] = {"version": version, "licence": package_licence(pkg, root), "documents": n,
-                         "html_files": len(files)}
-    info = SourceInfo(package=", ".join(MANUALS), version="see `packages`",
-                      licence="each manual's licence (see `packages`)", note="prose paragraphs of the English HTML",
-                      packages=packages)
+        packages[pkg] = {
+            "version": version,
+            "licence": package_licence(pkg, root),
+            "documents": n,
+            "html_files": len(files),
+        }
+    info = SourceInfo(
+        package=", ".join(MANUALS),
+        version="see `packages`",
+        licence="each manual's licence (see `packages`)",
+        note="prose paragraphs of the English HTML",
+        packages=packages,
+    )
     return examples, info
 
 
@@ -764,8 +847,13 @@ def main(argv: list[str] | None = None) -> int:
             c[e.kind] = c.get(e.kind, 0) + 1
     sources = {}
     for name, info in infos.items():
-        d = {"package": info.package, "version": info.version, "licence": info.licence, "note": info.note,
-             "examples": counts.get(name, {})}
+        d = {
+            "package": info.package,
+            "version": info.version,
+            "licence": info.licence,
+            "note": info.note,
+            "examples": counts.get(name, {}),
+        }
         if info.packages:
             d["packages"] = info.packages
         sources[name] = d
@@ -774,7 +862,7 @@ def main(argv: list[str] | None = None) -> int:
     os.replace(tmp, args.out / "sources.json")
 
     print(f"{'source':22} {'kind':5} {'train':>7} {'dev':>6} {'doc chars':>12} {'sum chars':>10}")
-    for (source, kind) in sorted({(e.source, e.kind) for e in examples}):
+    for source, kind in sorted({(e.source, e.kind) for e in examples}):
         tr = [e for e in train if (e.source, e.kind) == (source, kind)]
         dv = [e for e in dev if (e.source, e.kind) == (source, kind)]
         chars = sum(len(e.document) for e in tr + dv)

@@ -35,7 +35,9 @@ def main() -> None:
     models = registry.setdefault("models", {})
     previous = models.get(args.name, {}).get("dev_overall")
     if previous is not None and args.dev_overall <= previous and not args.force:
-        raise SystemExit(f"{args.name}: dev Overall {args.dev_overall} does not beat the bundled {previous}; not replaced")
+        raise SystemExit(
+            f"{args.name}: dev Overall {args.dev_overall} does not beat the bundled {previous}; not replaced"
+        )
 
     model = InfiniForConditionalGeneration.from_pretrained(args.checkpoint, dtype=torch.float32)
     target = MODELS / args.name

@@ -16,12 +16,12 @@ import hashlib
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Iterable, Sequence
 
 import punkt
-from rouge_score import tokenize as rouge_tokenize
 from nltk.stem import porter
+from rouge_score import tokenize as rouge_tokenize
 
 MAX_DOC_CHARS = 30_000  # documents are cut at a paragraph boundary below this many characters
 DEV_FRACTION = 0.04  # share of every (source, kind) stratum that goes to the dev split
@@ -198,7 +198,7 @@ def select_gap_sentences(
     for bag in bags:
         total.update(bag)
     scored = []
-    for i, (pi, si, s) in enumerate(flat):
+    for i, (_pi, _si, s) in enumerate(flat):
         if not min_words <= word_count(s) <= max_words or not bags[i]:
             continue
         rest = total - bags[i]
@@ -256,9 +256,7 @@ def chunk_paragraphs(
     for p, start in zip(paragraphs, starts):
         w = word_count(p)
         close = cur and (
-            (start and cur_words >= min_words)
-            or cur_words >= target_words * 1.5
-            or cur_chars + len(p) + 2 > max_chars
+            (start and cur_words >= min_words) or cur_words >= target_words * 1.5 or cur_chars + len(p) + 2 > max_chars
         )
         if close:
             docs.append(cur)

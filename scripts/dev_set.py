@@ -27,7 +27,8 @@ def main() -> None:
     parser.add_argument("--per-kind", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    rows = [json.loads(line) for line in Path(args.dev_file).open(encoding="utf-8") if line.strip()]
+    lines = Path(args.dev_file).read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines if line.strip()]
     rng = random.Random(args.seed)
     for kind in ("gsg", "pair"):
         pool = sorted((r for r in rows if r["kind"] == kind), key=lambda r: r["id"])

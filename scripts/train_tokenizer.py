@@ -26,8 +26,8 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 REPO = Path(__file__).resolve().parent.parent
 GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
@@ -36,8 +36,8 @@ DEFAULT_OUT = REPO / "infinisum/data/encodings/infinisum-8k.tiktoken"
 
 def bytes_to_unicode() -> dict[int, str]:
     """GPT-2's reversible map from bytes to printable characters (used by byte-level BPE)."""
-    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(
-        range(ord("®"), ord("ÿ") + 1)
+    printable = (
+        list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
     )
     chars = printable[:]
     n = 0
@@ -110,8 +110,9 @@ def load_encoding(path: Path, name: str = "infinisum-8k"):
     import tiktoken
     from tiktoken.load import load_tiktoken_bpe
 
-    return tiktoken.Encoding(name=name, pat_str=GPT2_PATTERN, mergeable_ranks=load_tiktoken_bpe(str(path)),
-                             special_tokens={})
+    return tiktoken.Encoding(
+        name=name, pat_str=GPT2_PATTERN, mergeable_ranks=load_tiktoken_bpe(str(path)), special_tokens={}
+    )
 
 
 def verify(enc, hf_tok, id_to_rank: dict[int, int], texts: list[str]) -> dict[str, float]:
@@ -157,10 +158,19 @@ def verify_file(path: Path, dev_file: Path, vocab_size: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=REPO / "data/corpus", help="folder with train/dev.jsonl")
-    parser.add_argument("--out", type=Path, help="tiktoken ranks file to write (the shipped one is " + str(
-        DEFAULT_OUT.relative_to(REPO)) + ")")
-    parser.add_argument("--verify", nargs="?", const=DEFAULT_OUT, type=Path, metavar="RANKS",
-                        help="only check an existing ranks file (default: the shipped one) on dev.jsonl")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="tiktoken ranks file to write (the shipped one is " + str(DEFAULT_OUT.relative_to(REPO)) + ")",
+    )
+    parser.add_argument(
+        "--verify",
+        nargs="?",
+        const=DEFAULT_OUT,
+        type=Path,
+        metavar="RANKS",
+        help="only check an existing ranks file (default: the shipped one) on dev.jsonl",
+    )
     parser.add_argument("--vocab-size", type=int, default=8192, help="number of ranks (256 bytes + merges)")
     args = parser.parse_args(argv)
     if args.verify is not None:

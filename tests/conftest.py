@@ -25,9 +25,18 @@ def _save_tiny_model(directory, memory_rule: str, seed: int):
 
     tokenizer = load_tokenizer("gpt2")
     config = InfiniConfig(
-        vocab_size=tokenizer.vocab_size, d_model=32, n_heads=2, d_ff=64, encoder_layers=1, decoder_layers=1,
-        segment_length=16, memory_rule=memory_rule, encoding="gpt2", pad_token_id=tokenizer.pad_id,
-        bos_token_id=tokenizer.bos_id, eos_token_id=tokenizer.eos_id,
+        vocab_size=tokenizer.vocab_size,
+        d_model=32,
+        n_heads=2,
+        d_ff=64,
+        encoder_layers=1,
+        decoder_layers=1,
+        segment_length=16,
+        memory_rule=memory_rule,
+        encoding="gpt2",
+        pad_token_id=tokenizer.pad_id,
+        bos_token_id=tokenizer.bos_id,
+        eos_token_id=tokenizer.eos_id,
     )
     torch.manual_seed(seed)
     InfiniForConditionalGeneration(config).save_pretrained(str(directory))

@@ -53,7 +53,9 @@ def test_score_folders_paired_by_stem_with_multiple_references(tmp_path):
     data = json.loads(invoke("score", summaries, refs, "--json").stdout)
     b = data["documents"][1]
     assert b["id"] == "b"
-    assert b["rouge1"] == pytest.approx(rouge.score_pair("a storm hit the town at night", "a storm hit the town").rouge1, abs=1e-4)
+    assert b["rouge1"] == pytest.approx(
+        rouge.score_pair("a storm hit the town at night", "a storm hit the town").rouge1, abs=1e-4
+    )
 
 
 def test_score_missing_reference_is_named(tmp_path):

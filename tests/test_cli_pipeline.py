@@ -70,8 +70,21 @@ def test_evaluate_with_model_and_baseline_then_resume(bundled, corpus, tmp_path)
     assert report["system"] == "linear" and report["memory_rule"] == "linear"
     assert [d["id"] for d in report["documents"]] == ["sea", "tale"]
     assert (out / "lead" / "report.json").is_file()
-    again = invoke("evaluate", docs, refs, "--memory", "linear", "--system", "lead", "-o", out, "--resume",
-                   "--format", "json", *FAST)
+    again = invoke(
+        "evaluate",
+        docs,
+        refs,
+        "--memory",
+        "linear",
+        "--system",
+        "lead",
+        "-o",
+        out,
+        "--resume",
+        "--format",
+        "json",
+        *FAST,
+    )
     assert again.exit_code == 0, again.output
     reports = json.loads(again.stdout)
     assert reports[0]["aggregate"] == report["aggregate"]  # same summaries, same seed
@@ -86,7 +99,10 @@ def test_compare_linear_delta_and_lead(bundled, corpus, tmp_path):
     data = json.loads((out / "comparison.json").read_text())
     assert [s["system"] for s in data["systems"]] == ["linear", "delta", "lead"]
     assert [(t["system_a"], t["system_b"]) for t in data["paired_bootstrap"]] == [
-        ("linear", "delta"), ("linear", "lead"), ("delta", "lead")]
+        ("linear", "delta"),
+        ("linear", "lead"),
+        ("delta", "lead"),
+    ]
     for system in data["systems"]:
         assert set(system["overall"]) == {"f", "low", "high"} and system["seconds"] >= 0
         assert (out / system["system"] / "scores.csv").is_file()

@@ -9,6 +9,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
+from collections import Counter  # noqa: E402
+
 import build_corpus  # noqa: E402
 from corpus_text import (  # noqa: E402
     Example,
@@ -19,7 +21,6 @@ from corpus_text import (  # noqa: E402
     split_dev,
     stable_hash,
 )
-from collections import Counter  # noqa: E402
 
 
 def test_stable_hash_is_fixed_across_runs():
@@ -28,8 +29,10 @@ def test_stable_hash_is_fixed_across_runs():
 
 
 def _examples(n: int, source: str, kind: str = "pair") -> list[Example]:
-    return [Example(id=f"{source}:{i}", source=source, kind=kind, document="d", summary="s", group=f"{source}:{i}")
-            for i in range(n)]
+    return [
+        Example(id=f"{source}:{i}", source=source, kind=kind, document="d", summary="s", group=f"{source}:{i}")
+        for i in range(n)
+    ]
 
 
 def test_split_dev_is_deterministic_stratified_and_keeps_groups_together():
@@ -108,8 +111,12 @@ def test_parse_rendered_man_takes_name_line_as_summary_and_drops_it_from_body():
     page = build_corpus.parse_rendered_man(rendered)
     assert page is not None
     assert page.description == "copy files and directories"
-    assert page.paragraphs == ["SYNOPSIS", "cp [OPTION]... SOURCE DEST", "DESCRIPTION",
-                               "Copy SOURCE to DEST, or multiple SOURCE(s) to DIRECTORY."]
+    assert page.paragraphs == [
+        "SYNOPSIS",
+        "cp [OPTION]... SOURCE DEST",
+        "DESCRIPTION",
+        "Copy SOURCE to DEST, or multiple SOURCE(s) to DIRECTORY.",
+    ]
     assert build_corpus.parse_rendered_man("X(1)\n\nNAME\n       x\n\nfooter\n") is None
 
 

@@ -115,14 +115,28 @@ def _book_pdf(path: Path, pages: list[list[str]], outline: bool = False) -> Path
 
 
 BODY = [
-    ["Chapter 1", "The morning was grey and the harbour lay still under a thin",
-     "mist that hid the far shore. Nobody on the quay could tell the", "hour, for the clock had stopped."],
-    ["The fishermen waited with their nets folded beside them, and", "the children ran between the barrels with a great deal of unrea-",
-     "sonable noise, as children will on a morning without school."],
-    ["Chapter 2", "By noon the mist had lifted and the boats went out one after", "another into the bright water beyond the well-known rocks.",
-     "The well-known rocks were the first thing that every sailor on"],
-    ["the coast learnt, long before he could read or write his name.", "Nobody could say afterwards who had seen the whale first, but",
-     "everyone agreed that it was enormous."],
+    [
+        "Chapter 1",
+        "The morning was grey and the harbour lay still under a thin",
+        "mist that hid the far shore. Nobody on the quay could tell the",
+        "hour, for the clock had stopped.",
+    ],
+    [
+        "The fishermen waited with their nets folded beside them, and",
+        "the children ran between the barrels with a great deal of unrea-",
+        "sonable noise, as children will on a morning without school.",
+    ],
+    [
+        "Chapter 2",
+        "By noon the mist had lifted and the boats went out one after",
+        "another into the bright water beyond the well-known rocks.",
+        "The well-known rocks were the first thing that every sailor on",
+    ],
+    [
+        "the coast learnt, long before he could read or write his name.",
+        "Nobody could say afterwards who had seen the whale first, but",
+        "everyone agreed that it was enormous.",
+    ],
 ]
 
 
@@ -158,9 +172,14 @@ def test_page_furniture_unit() -> None:
 
 
 def test_reflow_unit() -> None:
-    lines = ["A long line of prose that goes to the right margin of the", "page and ends here.", "",
-             "Next para- graph starts on a new line and it runs on and on to-", "wards the end of the line and then on to the",
-             "right margin again."]
+    lines = [
+        "A long line of prose that goes to the right margin of the",
+        "page and ends here.",
+        "",
+        "Next para- graph starts on a new line and it runs on and on to-",
+        "wards the end of the line and then on to the",
+        "right margin again.",
+    ]
     assert reflow_lines(lines) == [
         "A long line of prose that goes to the right margin of the page and ends here.",
         "Next para- graph starts on a new line and it runs on and on towards the end of the line and then on to the "
@@ -172,21 +191,36 @@ def test_reflow_unit() -> None:
 
 
 def test_gutenberg_stripping_unit() -> None:
-    paragraphs = ["The Project Gutenberg EBook of X", "Title: X", "*** START OF THE PROJECT GUTENBERG EBOOK X ***",
-                  "Produced by Someone", "Body one.", "Body two.", "*** END OF THE PROJECT GUTENBERG EBOOK X ***",
-                  "Licence text."]
+    paragraphs = [
+        "The Project Gutenberg EBook of X",
+        "Title: X",
+        "*** START OF THE PROJECT GUTENBERG EBOOK X ***",
+        "Produced by Someone",
+        "Body one.",
+        "Body two.",
+        "*** END OF THE PROJECT GUTENBERG EBOOK X ***",
+        "Licence text.",
+    ]
     meta: dict[str, str] = {}
     assert list(strip_gutenberg(paragraphs, meta)) == ["Body one.", "Body two."]
     assert meta["title"] == "X"
     assert list(strip_gutenberg(["Plain text.", "No markers."])) == ["Plain text.", "No markers."]
 
 
-@pytest.mark.parametrize("line,title", [
-    ("CHAPTER IV", "CHAPTER IV"), ("Chapter 12. The Chase.", "Chapter 12. The Chase"), ("BOOK II", "BOOK II"),
-    ("Part One", "Part One"), ("Epilogue", "Epilogue"), ("Chapter the First", "Chapter the First"),
-    ("Chapter 12 was the longest one he had ever written, and he knew it well, so he stopped writing there.", None),
-    ("Call me Ishmael.", None), ("The book lay open.", None),
-])
+@pytest.mark.parametrize(
+    "line,title",
+    [
+        ("CHAPTER IV", "CHAPTER IV"),
+        ("Chapter 12. The Chase.", "Chapter 12. The Chase"),
+        ("BOOK II", "BOOK II"),
+        ("Part One", "Part One"),
+        ("Epilogue", "Epilogue"),
+        ("Chapter the First", "Chapter the First"),
+        ("Chapter 12 was the longest one he had ever written, and he knew it well, so he stopped writing there.", None),
+        ("Call me Ishmael.", None),
+        ("The book lay open.", None),
+    ],
+)
 def test_heading_detection(line: str, title: str | None) -> None:
     assert heading_title(line) == title
 
@@ -211,10 +245,18 @@ def test_text_without_headings_is_one_chapter_named_after_the_file(tmp_path: Pat
 TEXT = "“Café,” said the naïve señor as he walked slowly along the river towards the old mill. " * 30
 
 
-@pytest.mark.parametrize("encoding,bom", [
-    ("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE),
-    ("utf-16-le", b""), ("utf-32-le", codecs.BOM_UTF32_LE), ("cp1252", b""),
-])
+@pytest.mark.parametrize(
+    "encoding,bom",
+    [
+        ("utf-8", b""),
+        ("utf-8", codecs.BOM_UTF8),
+        ("utf-16-le", codecs.BOM_UTF16_LE),
+        ("utf-16-be", codecs.BOM_UTF16_BE),
+        ("utf-16-le", b""),
+        ("utf-32-le", codecs.BOM_UTF32_LE),
+        ("cp1252", b""),
+    ],
+)
 def test_text_encodings(tmp_path: Path, encoding: str, bom: bytes) -> None:
     path = tmp_path / "enc.txt"
     path.write_bytes(bom + TEXT.encode(encoding))
@@ -223,7 +265,9 @@ def test_text_encodings(tmp_path: Path, encoding: str, bom: bytes) -> None:
 
 def test_nfc_and_whitespace(tmp_path: Path) -> None:
     path = tmp_path / "nfd.txt"
-    path.write_text("Cafe\u0301\tand\u00a0  more\u200b text\r\nsame paragraph\r\n\r\n\r\nnext\x07 one", encoding="utf-8")
+    path.write_text(
+        "Cafe\u0301\tand\u00a0  more\u200b text\r\nsame paragraph\r\n\r\n\r\nnext\x07 one", encoding="utf-8"
+    )
     assert read_document(path).text == "Caf\u00e9 and more text same paragraph\n\nnext one"
 
 
@@ -253,11 +297,17 @@ def test_epub_without_toc_uses_headings(tmp_path: Path) -> None:
     path = tmp_path / "plain.epub"
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("mimetype", "application/epub+zip")
-        zf.writestr("META-INF/container.xml", '<container><rootfiles><rootfile full-path="OEBPS/c.opf"/></rootfiles></container>')
-        zf.writestr("OEBPS/c.opf", '<package><metadata><title>Tiny</title></metadata><manifest>'
-                    '<item id="a" href="a.xhtml" media-type="application/xhtml+xml"/>'
-                    '<item id="b" href="b%20x.xhtml" media-type="application/xhtml+xml"/></manifest>'
-                    '<spine><itemref idref="a"/><itemref idref="b"/></spine></package>')
+        zf.writestr(
+            "META-INF/container.xml",
+            '<container><rootfiles><rootfile full-path="OEBPS/c.opf"/></rootfiles></container>',
+        )
+        zf.writestr(
+            "OEBPS/c.opf",
+            "<package><metadata><title>Tiny</title></metadata><manifest>"
+            '<item id="a" href="a.xhtml" media-type="application/xhtml+xml"/>'
+            '<item id="b" href="b%20x.xhtml" media-type="application/xhtml+xml"/></manifest>'
+            '<spine><itemref idref="a"/><itemref idref="b"/></spine></package>',
+        )
         zf.writestr("OEBPS/a.xhtml", "<html><body><h1>One</h1><p>First &amp; foremost.</p></body></html>")
         zf.writestr("OEBPS/b x.xhtml", "<html><body><h1>Two</h1><p>Second.</p></body></html>")
     doc = read_document(path)
@@ -274,10 +324,15 @@ def test_text_that_mentions_pdf_magic_stays_text(tmp_path: Path) -> None:
 def test_epub_spine_skips_images(tmp_path: Path) -> None:
     path = tmp_path / "pictures.epub"
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("META-INF/container.xml", '<container><rootfiles><rootfile full-path="c.opf"/></rootfiles></container>')
-        zf.writestr("c.opf", '<package><manifest><item id="p" href="cover.png" media-type="image/png"/>'
-                    '<item id="a" href="a.xhtml" media-type="application/xhtml+xml"/></manifest>'
-                    '<spine><itemref idref="p"/><itemref idref="a"/></spine></package>')
+        zf.writestr(
+            "META-INF/container.xml", '<container><rootfiles><rootfile full-path="c.opf"/></rootfiles></container>'
+        )
+        zf.writestr(
+            "c.opf",
+            '<package><manifest><item id="p" href="cover.png" media-type="image/png"/>'
+            '<item id="a" href="a.xhtml" media-type="application/xhtml+xml"/></manifest>'
+            '<spine><itemref idref="p"/><itemref idref="a"/></spine></package>',
+        )
         zf.writestr("cover.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
         zf.writestr("a.xhtml", "<html><body><p>Only this.</p></body></html>")
     assert read_document(path).text == "Only this."

@@ -53,15 +53,20 @@ def test_extract_from_stdin() -> None:
     assert result.stdout == "Line one of a paragraph.\n\nSecond.\n"
 
 
-@pytest.mark.parametrize("name,content,message", [
-    ("missing.txt", None, "does not exist"),
-    ("book.docx", b"x", "unsupported file type '.docx'; supported: .txt"),
-    ("empty.txt", b"", "is empty"),
-    ("binary.txt", b"\x00\x01\x02\x03" * 100, "binary file"),
-    ("broken.pdf", b"%PDF-1.4\nnot really a pdf\n", "truncated"),
-    ("broken.epub", b"PK\x03\x04garbage", "not a valid zip archive"),
-])
-def test_extract_bad_input_is_one_line_and_exit_1(tmp_path: Path, name: str, content: bytes | None, message: str) -> None:
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("missing.txt", None, "does not exist"),
+        ("book.docx", b"x", "unsupported file type '.docx'; supported: .txt"),
+        ("empty.txt", b"", "is empty"),
+        ("binary.txt", b"\x00\x01\x02\x03" * 100, "binary file"),
+        ("broken.pdf", b"%PDF-1.4\nnot really a pdf\n", "truncated"),
+        ("broken.epub", b"PK\x03\x04garbage", "not a valid zip archive"),
+    ],
+)
+def test_extract_bad_input_is_one_line_and_exit_1(
+    tmp_path: Path, name: str, content: bytes | None, message: str
+) -> None:
     path = tmp_path / name
     if content is not None:
         path.write_bytes(content)

@@ -173,8 +173,20 @@ def test_peak_memory_sees_an_allocation():
 def test_cli_evaluate_baselines_only(folders, tmp_path):
     docs, refs = folders
     out = tmp_path / "run"
-    args = ["evaluate", str(docs), str(refs), "--no-model", "--system", "lead", "--system", "random",
-            "--max-length", "12", "-o", str(out)]
+    args = [
+        "evaluate",
+        str(docs),
+        str(refs),
+        "--no-model",
+        "--system",
+        "lead",
+        "--system",
+        "random",
+        "--max-length",
+        "12",
+        "-o",
+        str(out),
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "lead" in result.stdout and "random" in result.stdout
@@ -200,8 +212,9 @@ def test_cli_evaluate_unreadable_document(folders, tmp_path):
     docs, refs = folders
     (docs / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
     (refs / "broken.txt").write_text("x")
-    result = runner.invoke(app, ["evaluate", str(docs), str(refs), "--no-model", "--system", "lead",
-                                 "-o", str(tmp_path / "o")])
+    result = runner.invoke(
+        app, ["evaluate", str(docs), str(refs), "--no-model", "--system", "lead", "-o", str(tmp_path / "o")]
+    )
     assert result.exit_code == 1
     assert "broken.pdf" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

@@ -30,8 +30,18 @@ def recall_batch(batch: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Te
 def train_recall(rule: str, steps: int = 300) -> float:
     torch.manual_seed(0)
     config = InfiniConfig(
-        vocab_size=32, d_model=32, n_heads=2, d_ff=64, encoder_layers=1, decoder_layers=1,
-        segment_length=SEGMENT, memory_rule=rule, pad_token_id=0, bos_token_id=1, eos_token_id=2, encoding="gpt2",
+        vocab_size=32,
+        d_model=32,
+        n_heads=2,
+        d_ff=64,
+        encoder_layers=1,
+        decoder_layers=1,
+        segment_length=SEGMENT,
+        memory_rule=rule,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=2,
+        encoding="gpt2",
     )
     model = InfiniForConditionalGeneration(config).train()
     optimizer = torch.optim.AdamW(model.parameter_groups(weight_decay=0.0, lr=1e-2, gate_lr=5e-2))

@@ -36,13 +36,21 @@ def naive_write(k, v, M, z, rule, eps=1e-6):
 
 def random_segment(seed):
     g = torch.Generator().manual_seed(seed)
-    return (torch.randn(B, H, N, DK, generator=g), torch.randn(B, H, N, DK, generator=g), torch.randn(B, H, N, DV, generator=g))
+    return (
+        torch.randn(B, H, N, DK, generator=g),
+        torch.randn(B, H, N, DK, generator=g),
+        torch.randn(B, H, N, DV, generator=g),
+    )
 
 
 def test_read_write_match_naive_reference_over_several_segments():
     for rule in ("linear", "delta"):
         state = empty_memory(B, H, DK, DV)
-        ref = {(b, h): (torch.zeros(DK, DV, dtype=torch.float64), torch.zeros(DK, dtype=torch.float64)) for b in range(B) for h in range(H)}
+        ref = {
+            (b, h): (torch.zeros(DK, DV, dtype=torch.float64), torch.zeros(DK, dtype=torch.float64))
+            for b in range(B)
+            for h in range(H)
+        }
         for seg in range(3):
             q, k, v = random_segment(seg)
             read = memory_read(q, state)

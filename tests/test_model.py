@@ -7,8 +7,18 @@ from infinisum.configuration import InfiniConfig
 from infinisum.modeling import InfiniForConditionalGeneration
 
 TINY = dict(
-    vocab_size=61, d_model=32, n_heads=2, d_ff=64, encoder_layers=2, decoder_layers=2, segment_length=8,
-    pad_token_id=0, bos_token_id=1, eos_token_id=2, encoding="gpt2", init_std=0.2,
+    vocab_size=61,
+    d_model=32,
+    n_heads=2,
+    d_ff=64,
+    encoder_layers=2,
+    decoder_layers=2,
+    segment_length=8,
+    pad_token_id=0,
+    bos_token_id=1,
+    eos_token_id=2,
+    encoding="gpt2",
+    init_std=0.2,
 )
 
 
@@ -50,7 +60,9 @@ def test_state_size_does_not_depend_on_input_length():
     shapes = []
     for length in (8, 40, 160):
         state = model.encode_state(tokens(1, length))
-        shapes.append([tuple(m.M.shape) + tuple(m.z.shape) for m in state.encoder_memory] + [tuple(state.last_hidden.shape)])
+        shapes.append(
+            [tuple(m.M.shape) + tuple(m.z.shape) for m in state.encoder_memory] + [tuple(state.last_hidden.shape)]
+        )
     assert shapes[0] == shapes[1] == shapes[2]
     assert model.memory_numbers() == 4 * 2 * 16 * 17
 

@@ -91,7 +91,10 @@ def test_multi_reference_takes_the_best_per_measure():
 
 def test_empty_prediction_scores_zero():
     assert rouge.score_pair("", "something to say").as_dict() == {
-        "rouge1": 0.0, "rouge2": 0.0, "rougeL": 0.0, "overall": 0.0,
+        "rouge1": 0.0,
+        "rouge2": 0.0,
+        "rougeL": 0.0,
+        "overall": 0.0,
     }
 
 
@@ -106,7 +109,7 @@ def test_bootstrap_is_seeded_and_brackets_the_mean():
     other = rouge.aggregate(docs, n_resamples=500, seed=4)
     assert first.aggregate == again.aggregate
     assert first.aggregate != other.aggregate
-    for i, key in enumerate(rouge.MEASURES):
+    for _i, key in enumerate(rouge.MEASURES):
         agg = first.aggregate[key]
         mean = sum(d.__dict__[key] for d in docs) / len(docs)
         assert agg.low <= agg.f <= agg.high
@@ -135,9 +138,7 @@ def test_paired_bootstrap():
     same = rouge.paired_bootstrap(a, a, n_resamples=200)
     assert same.difference == 0.0 and same.p_value == 1.0
     better = rouge.paired_bootstrap(a, b, system_a="a", system_b="b", n_resamples=200)
-    assert better.difference == pytest.approx(
-        rouge.overall(41.25, 9.5, 18.5) - rouge.overall(31.75, 5.5, 12.5)
-    )
+    assert better.difference == pytest.approx(rouge.overall(41.25, 9.5, 18.5) - rouge.overall(31.75, 5.5, 12.5))
     assert 0 < better.low <= better.high and better.p_value < 0.01
     assert not math.isnan(better.p_value)
     with pytest.raises(ValueError):

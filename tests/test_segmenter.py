@@ -44,7 +44,7 @@ def test_chapter_aligned_segments() -> None:
     assert [s.chapter_index for s in segments] == [0, 0, 1, 2]
     assert [s.ends_chapter for s in segments] == [False, True, True, True]
     assert _real(segments) == [t for c in doc.chapters for t in TOK.encode(c.text)]
-    assert segments[1].ids[segments[1].n_tokens:] == [TOK.pad_id] * (4 - segments[1].n_tokens)
+    assert segments[1].ids[segments[1].n_tokens :] == [TOK.pad_id] * (4 - segments[1].n_tokens)
 
 
 def test_chapter_that_fills_its_last_segment_exactly() -> None:

@@ -31,8 +31,9 @@ def test_streamed_summary_equals_generate_on_the_whole_input(loaded):
     result = Summarizer(model, tokenizer, SETTINGS).summarize(document)
     ids = torch.tensor([tokenizer.encode(document.text)])
     with torch.inference_mode():
-        expected = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids, dtype=torch.bool),
-                                  **SETTINGS.generate_kwargs())
+        expected = model.generate(
+            input_ids=ids, attention_mask=torch.ones_like(ids, dtype=torch.bool), **SETTINGS.generate_kwargs()
+        )
     assert result.text == tokenizer.decode(expected[0].tolist()).strip()
     assert result.n_tokens == ids.shape[1]
     assert result.n_segments == -(-ids.shape[1] // model.config.segment_length)
@@ -66,8 +67,12 @@ def test_generation_settings():
     kwargs = GenerationSettings(max_new_tokens=10, min_new_tokens=40).generate_kwargs()
     assert kwargs["min_new_tokens"] == 10  # never above the maximum
     assert GenerationSettings().generate_kwargs() == {
-        "max_new_tokens": 160, "min_new_tokens": 40, "num_beams": 4, "no_repeat_ngram_size": 3,
-        "length_penalty": 1.0, "do_sample": False,
+        "max_new_tokens": 160,
+        "min_new_tokens": 40,
+        "num_beams": 4,
+        "no_repeat_ngram_size": 3,
+        "length_penalty": 1.0,
+        "do_sample": False,
     }
     with pytest.raises(ValueError):
         GenerationSettings(num_beams=0)

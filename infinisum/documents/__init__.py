@@ -25,13 +25,25 @@ from infinisum.documents.cleaning import iter_paragraphs, normalize_line, strip_
 from infinisum.errors import DocumentError
 
 __all__ = [
-    "Chapter", "ChapterStart", "Document", "SUPPORTED_EXTENSIONS", "iter_document_text", "read_document",
+    "Chapter",
+    "ChapterStart",
+    "Document",
+    "SUPPORTED_EXTENSIONS",
+    "iter_document_text",
+    "read_document",
 ]
 
 #: Extension -> reader.
 SUPPORTED_EXTENSIONS = {
-    ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
-    ".pdf": "pdf", ".epub": "epub", ".html": "html", ".htm": "html", ".xhtml": "html",
+    ".txt": "text",
+    ".text": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".pdf": "pdf",
+    ".epub": "epub",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
 }
 _MAGIC_BYTES = 1024
 
@@ -86,8 +98,10 @@ def _open(path: str | Path) -> tuple[BinaryIO, str, str]:
         raise DocumentError(f"{p} is a directory; pass a document file (e.g. {p}/book.pdf)")
     ext = p.suffix.lower()
     if ext and ext not in SUPPORTED_EXTENSIONS:
-        raise DocumentError(f"{p}: unsupported file type {ext!r}; supported: {', '.join(SUPPORTED_EXTENSIONS)} "
-                            f"(plain text under another name: rename it to .txt or pipe it to `-`)")
+        raise DocumentError(
+            f"{p}: unsupported file type {ext!r}; supported: {', '.join(SUPPORTED_EXTENSIONS)} "
+            f"(plain text under another name: rename it to .txt or pipe it to `-`)"
+        )
     try:
         return open(p, "rb"), str(p), ext
     except PermissionError:
@@ -109,11 +123,13 @@ def _kind(head: bytes, ext: str, source: str) -> str:
         raise DocumentError(f"{source} is empty (or only whitespace); pass a document with some text in it")
     kind = SUPPORTED_EXTENSIONS.get(ext, "")
     if kind == "pdf":
-        raise DocumentError(f"{source} is not a PDF (no %PDF- header; damaged or truncated?); re-download or "
-                            f"re-export it")
+        raise DocumentError(
+            f"{source} is not a PDF (no %PDF- header; damaged or truncated?); re-download or re-export it"
+        )
     if kind == "epub":
-        raise DocumentError(f"{source} is not a readable EPUB (not a zip archive; damaged or truncated?); "
-                            f"re-download or re-export it")
+        raise DocumentError(
+            f"{source} is not a readable EPUB (not a zip archive; damaged or truncated?); re-download or re-export it"
+        )
     if kind:
         return kind
     from infinisum.documents.html import looks_like_html
@@ -153,8 +169,10 @@ def _text_stream(stream: BinaryIO, source: str, markdown: bool, meta: dict[str, 
         empty = False
         yield item
     if empty:
-        raise DocumentError(f"{source} contains no text (only whitespace or Project Gutenberg boilerplate); "
-                            f"pass a document with some text in it")
+        raise DocumentError(
+            f"{source} contains no text (only whitespace or Project Gutenberg boilerplate); "
+            f"pass a document with some text in it"
+        )
 
 
 def iter_document_text(

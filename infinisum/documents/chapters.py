@@ -66,9 +66,7 @@ def heading_title(paragraph: str, markdown: bool = False) -> str | None:
     return None
 
 
-def iter_chapter_stream(
-    paragraphs: Iterable[str], markdown: bool = False
-) -> Iterator[str | ChapterStart]:
+def iter_chapter_stream(paragraphs: Iterable[str], markdown: bool = False) -> Iterator[str | ChapterStart]:
     """Paragraphs -> ChapterStart markers and paragraphs; the first item is always a ChapterStart.
 
     A heading is announced only once a paragraph of body text follows it, so consecutive

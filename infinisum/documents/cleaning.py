@@ -144,7 +144,7 @@ def join_hyphenated(previous: str, following: str, keep: set[str]) -> tuple[str,
         return None
     head, tail = end.group(1), start.group(1)
     joiner = "-" if f"{head}-{tail}".lower() in keep else ""
-    return previous[: end.start()] + head + joiner + tail, following[start.end():].lstrip()
+    return previous[: end.start()] + head + joiner + tail, following[start.end() :].lstrip()
 
 
 def reflow_lines(lines: list[str], headings: Iterable[int] = ()) -> list[str]:

@@ -26,8 +26,10 @@ MAX_ENTRIES = 20_000
 
 
 def _corrupt(source: str, why: str) -> DocumentError:
-    return DocumentError(f"{source} is not a readable EPUB ({why}); re-download or re-export it "
-                         f"(e.g. with Calibre), or convert it to .txt")
+    return DocumentError(
+        f"{source} is not a readable EPUB ({why}); re-download or re-export it "
+        f"(e.g. with Calibre), or convert it to .txt"
+    )
 
 
 def _local(tag: str) -> str:
@@ -48,9 +50,11 @@ class _Book:
             raise _corrupt(source, f"{len(infos)} entries, more than the {MAX_ENTRIES} allowed")
         total = sum(i.file_size for i in infos)
         if total > MAX_TOTAL_BYTES:
-            raise DocumentError(f"{source} would decompress to {total / 2**20:.0f} MiB, more than the "
-                                f"{MAX_TOTAL_BYTES // 2**20} MiB allowed for an EPUB; this is not a normal "
-                                f"book (a zip bomb?) — convert it to text with another tool if you trust it")
+            raise DocumentError(
+                f"{source} would decompress to {total / 2**20:.0f} MiB, more than the "
+                f"{MAX_TOTAL_BYTES // 2**20} MiB allowed for an EPUB; this is not a normal "
+                f"book (a zip bomb?) — convert it to text with another tool if you trust it"
+            )
         self.infos = {i.filename: i for i in infos}
 
     def read(self, name: str) -> bytes:
@@ -58,9 +62,11 @@ class _Book:
         if info is None:
             raise _corrupt(self.source, f"missing entry {name!r}")
         if info.file_size > MAX_ENTRY_BYTES:
-            raise DocumentError(f"{self.source}: entry {name!r} would decompress to "
-                                f"{info.file_size / 2**20:.0f} MiB, more than the {MAX_ENTRY_BYTES // 2**20} "
-                                f"MiB allowed; this is not a normal book (a zip bomb?)")
+            raise DocumentError(
+                f"{self.source}: entry {name!r} would decompress to "
+                f"{info.file_size / 2**20:.0f} MiB, more than the {MAX_ENTRY_BYTES // 2**20} "
+                f"MiB allowed; this is not a normal book (a zip bomb?)"
+            )
         try:
             with self.zip.open(info) as f:
                 data = f.read(MAX_ENTRY_BYTES + 1)
@@ -90,8 +96,11 @@ class _Book:
 
 def _is_markup(path: str, media_type: str) -> bool:
     """True for (X)HTML content documents."""
-    return "html" in media_type or media_type in ("application/xml", "text/xml") or (
-        not media_type and path.lower().endswith((".xhtml", ".html", ".htm", ".xml")))
+    return (
+        "html" in media_type
+        or media_type in ("application/xml", "text/xml")
+        or (not media_type and path.lower().endswith((".xhtml", ".html", ".htm", ".xml")))
+    )
 
 
 def _resolve(base: str, href: str) -> tuple[str, str]:
@@ -129,9 +138,14 @@ def read_epub(stream: BinaryIO, source: str) -> tuple[str, list[Chapter]]:
             spine.append(el.get("idref", ""))
     # The EPUB 3 navigation document is a table of contents, not prose, even when it is in the spine.
     # Images or other non-text items in the spine are skipped too.
-    files = [manifest[i][0] for i in spine
-             if i in manifest and manifest[i][0] in book.infos and "nav" not in manifest[i][2].split()
-             and _is_markup(*manifest[i][:2])]
+    files = [
+        manifest[i][0]
+        for i in spine
+        if i in manifest
+        and manifest[i][0] in book.infos
+        and "nav" not in manifest[i][2].split()
+        and _is_markup(*manifest[i][:2])
+    ]
     if not files:
         raise _corrupt(source, "its spine lists no readable content files")
 
@@ -164,7 +178,8 @@ def _nav_toc(book: _Book, manifest: dict[str, tuple[str, str, str]]) -> list[tup
 def _ncx_toc(book: _Book, manifest: dict[str, tuple[str, str, str]], ncx_id: str) -> list[tuple[str, str, str]]:
     """EPUB 2 NCX: [(path, fragment, title)] in play order."""
     ncx = manifest.get(ncx_id, ("", "", ""))[0] or next(
-        (path for path, media, _ in manifest.values() if media == "application/x-dtbncx+xml"), "")
+        (path for path, media, _ in manifest.values() if media == "application/x-dtbncx+xml"), ""
+    )
     if not ncx or ncx not in book.infos:
         return []
     try:
@@ -226,4 +241,5 @@ def _chapters(book: _Book, files: list[str], toc: list[tuple[str, str, str]]) ->
 def _same(a: str, b: str) -> bool:
     def key(s: str) -> str:
         return "".join(ch for ch in s.casefold() if ch.isalnum())
+
     return key(a) == key(b)

@@ -18,9 +18,40 @@ from infinisum.documents.chapters import Chapter, split_paragraphs_into_chapters
 from infinisum.documents.cleaning import normalize_line
 
 _BLOCK_TAGS = {
-    "p", "div", "section", "article", "blockquote", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr",
-    "td", "th", "pre", "hr", "br", "body", "header", "footer", "aside", "figure", "figcaption",
-    "h1", "h2", "h3", "h4", "h5", "h6", "nav", "main", "address", "center",
+    "p",
+    "div",
+    "section",
+    "article",
+    "blockquote",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "pre",
+    "hr",
+    "br",
+    "body",
+    "header",
+    "footer",
+    "aside",
+    "figure",
+    "figcaption",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "nav",
+    "main",
+    "address",
+    "center",
 }
 _SKIP_TAGS = {"script", "style", "head", "noscript", "template", "svg", "math", "button", "select", "iframe", "nav"}
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -62,8 +93,11 @@ class _BlockParser(HTMLParser):
             if tag in _HEADINGS:
                 self._heading = _HEADINGS[tag]
         for name, value in attrs:
-            if name in ("id", "name") and value and tag in ("a", "span", "p", "div", "section", "h1", "h2",
-                                                            "h3", "h4", "h5", "h6", "article", "body"):
+            if (
+                name in ("id", "name")
+                and value
+                and tag in ("a", "span", "p", "div", "section", "h1", "h2", "h3", "h4", "h5", "h6", "article", "body")
+            ):
                 self._flush()
                 self.blocks.append(Block("anchor", value))
 

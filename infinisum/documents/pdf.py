@@ -41,8 +41,10 @@ class EncryptedPDFError(DocumentError):
 
 def _damaged(source: str, exc: BaseException) -> DocumentError:
     detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-    return DocumentError(f"{source} is not a readable PDF (damaged or truncated: {detail}); "
-                         f"re-download or re-export it, or use `infinisum extract` on a text version")
+    return DocumentError(
+        f"{source} is not a readable PDF (damaged or truncated: {detail}); "
+        f"re-download or re-export it, or use `infinisum extract` on a text version"
+    )
 
 
 def open_pdf(stream: BinaryIO, source: str, password: str | None = None):
@@ -59,15 +61,18 @@ def open_pdf(stream: BinaryIO, source: str, password: str | None = None):
                 opened = reader.decrypt(password)
             if not opened:
                 if password:
-                    raise EncryptedPDFError(f"{source} is encrypted and the password given does not open it; "
-                                            f"check the password (--password)")
+                    raise EncryptedPDFError(
+                        f"{source} is encrypted and the password given does not open it; "
+                        f"check the password (--password)"
+                    )
                 raise EncryptedPDFError(f"{source} is encrypted; pass its password with --password PASSWORD")
         n_pages = len(reader.pages)
     except DocumentError:
         raise
     except DependencyError as exc:
-        raise DocumentError(f"{source} uses AES encryption, which needs the 'cryptography' package: "
-                            f"pip install cryptography ({exc})") from None
+        raise DocumentError(
+            f"{source} uses AES encryption, which needs the 'cryptography' package: pip install cryptography ({exc})"
+        ) from None
     except FileNotDecryptedError:
         raise EncryptedPDFError(f"{source} is encrypted; pass its password with --password PASSWORD") from None
     except Exception as exc:  # pypdf's failure modes on damaged files are not one exception type
@@ -85,8 +90,9 @@ def _check_complete(stream: BinaryIO, source: str) -> None:
     tail = stream.read()
     stream.seek(0)
     if b"%%EOF" not in tail:
-        raise DocumentError(f"{source} is truncated (no %%EOF end marker; an interrupted download?); "
-                            f"download or export it again")
+        raise DocumentError(
+            f"{source} is truncated (no %%EOF end marker; an interrupted download?); download or export it again"
+        )
 
 
 def page_texts(reader, source: str) -> list[str]:
@@ -187,8 +193,10 @@ def read_pdf(stream: BinaryIO, source: str, password: str | None = None) -> tupl
     reader = open_pdf(stream, source, password)
     texts = page_texts(reader, source)
     if not any(t.strip() for t in texts):
-        raise DocumentError(f"{source} has no extractable text (a scanned PDF?); run OCR first, "
-                            f"e.g. `ocrmypdf {source} out.pdf`, then read out.pdf")
+        raise DocumentError(
+            f"{source} has no extractable text (a scanned PDF?); run OCR first, "
+            f"e.g. `ocrmypdf {source} out.pdf`, then read out.pdf"
+        )
     pages = [[normalize_line(line) for line in text.splitlines()] for text in texts]
     pages = [[line for line in lines if line] for lines in pages]
     pages = strip_page_furniture(pages)
@@ -230,7 +238,7 @@ def _chapters_from_outline(pages: list[list[str]], entries: list[tuple[str, int]
             chapters.append(Chapter("Front matter", "\n\n".join(front)))
     for n, (index, chapter_title, found) in enumerate(starts):
         end = starts[n + 1][0] if n + 1 < len(starts) else len(flat)
-        body = flat[index + 1 if found else index:end]
+        body = flat[index + 1 if found else index : end]
         paragraphs = reflow_lines(body)
         if paragraphs:
             chapters.append(Chapter(chapter_title, "\n\n".join(paragraphs)))

@@ -2,8 +2,9 @@
 
 Encoding is decided from the first 64 KiB: a byte-order mark (UTF-8, UTF-16, UTF-32) wins;
 then UTF-16 without BOM (NUL bytes in every other position); then strict UTF-8; then
-Windows-1252 for mostly-ASCII text; then a legacy encoding guessed by charset-normalizer. NUL bytes or a failed guess mean the
-file is binary, which is an error. The rest of the file is decoded incrementally in 1 MiB
+Windows-1252 for mostly-ASCII text; then a legacy encoding guessed by charset-normalizer.
+NUL bytes or a failed guess mean the file is binary, which is an error.
+The rest of the file is decoded incrementally in 1 MiB
 chunks, so memory does not grow with the file (a stray invalid byte further on becomes U+FFFD
 rather than failing a long read).
 """
@@ -44,8 +45,10 @@ def detect_encoding(sample: bytes, source: str) -> tuple[str, int]:
             return "utf-16-le", 0
         if len(sample) >= 4 and even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
             return "utf-16-be", 0
-        raise DocumentError(f"{source} looks like a binary file, not text (it contains NUL bytes); "
-                            f"pass a .txt, .md, .pdf, .epub or .html document")
+        raise DocumentError(
+            f"{source} looks like a binary file, not text (it contains NUL bytes); "
+            f"pass a .txt, .md, .pdf, .epub or .html document"
+        )
     try:
         codecs.getincrementaldecoder("utf-8")("strict").decode(sample, final=False)
         return "utf-8", 0
@@ -64,11 +67,14 @@ def detect_encoding(sample: bytes, source: str) -> tuple[str, int]:
 
     best = from_bytes(sample).best()
     if best is None or best.encoding is None:
-        raise DocumentError(f"{source} is not readable text in any known encoding; convert it to UTF-8 "
-                            f"(e.g. iconv -f <encoding> -t utf-8) and try again")
+        raise DocumentError(
+            f"{source} is not readable text in any known encoding; convert it to UTF-8 "
+            f"(e.g. iconv -f <encoding> -t utf-8) and try again"
+        )
     if _looks_binary(str(best)):
-        raise DocumentError(f"{source} looks like a binary file, not text; "
-                            f"pass a .txt, .md, .pdf, .epub or .html document")
+        raise DocumentError(
+            f"{source} looks like a binary file, not text; pass a .txt, .md, .pdf, .epub or .html document"
+        )
     return best.encoding, 0
 
 
@@ -87,8 +93,9 @@ def iter_lines(stream: BinaryIO, source: str) -> Iterator[str]:
     decoder = codecs.getincrementaldecoder(encoding)("replace")
     text = decoder.decode(sample[skip:], final=False)
     if _looks_binary(text[:20_000]):
-        raise DocumentError(f"{source} looks like a binary file, not text; "
-                            f"pass a .txt, .md, .pdf, .epub or .html document")
+        raise DocumentError(
+            f"{source} looks like a binary file, not text; pass a .txt, .md, .pdf, .epub or .html document"
+        )
     pending = ""
     while True:
         lines = (pending + text).splitlines(keepends=True)
