@@ -3,8 +3,10 @@
 The corpus builder's GSG documents are 1,500-6,000 words with 3-4 gap sentences chosen from the whole
 text; training reads at most `max_input_tokens` (1,024 in configs/bundled.json), so most of those targets
 would come from text the model never sees. Each window here is ~WINDOW_WORDS words of consecutive
-paragraphs (a few segments, so the memory is still needed) with its own 2 gap sentences, chosen the same
-way (PEGASUS Ind-Orig, scripts/corpus_text.py). Pairs pass through unchanged. Splits are kept: windows
+paragraphs (a few segments, so the memory is still needed) with its own gap sentences, 15% of its
+sentences, chosen the same way (PEGASUS Ind-Orig, scripts/corpus_text.py). 15% rather than the
+corpus's 3-4 sentences: the decoder, which must learn English from these targets alone, then sees
+several times more target tokens for the same encoder compute. Pairs pass through unchanged. Splits are kept: windows
 of a dev document stay in dev.
 
     python scripts/make_windows.py data/corpus            # writes train-windows.jsonl, dev-windows.jsonl
@@ -17,10 +19,17 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus_text import paragraphs_of, select_gap_sentences, word_count  # noqa: E402
+from corpus_text import (  # noqa: E402
+    GapSentences,
+    paragraphs_of,
+    select_gap_sentences,
+    split_sentences,
+    word_count,
+)
 
 WINDOW_WORDS = 600  # ~800 tokens of infinisum-8k: 3-4 segments of 256
-GAPS = 2
+GAP_RATIO = 0.15  # share of a window's sentences that become the target (PEGASUS used 30%)
+MIN_GAPS = 2
 
 
 def windows(paragraphs: list[str], max_words: int = WINDOW_WORDS) -> list[list[str]]:
@@ -38,10 +47,20 @@ def windows(paragraphs: list[str], max_words: int = WINDOW_WORDS) -> list[list[s
     return out
 
 
+def gaps_for_window(paragraphs: list[str]) -> GapSentences | None:
+    """Gap sentences for GAP_RATIO of the window's sentences, fewer if too few are candidates."""
+    n_sentences = sum(len(split_sentences(p)) for p in paragraphs)
+    for n in range(max(MIN_GAPS, round(GAP_RATIO * n_sentences)), MIN_GAPS - 1, -1):
+        gsg = select_gap_sentences(paragraphs, n)
+        if gsg is not None:
+            return gsg
+    return None
+
+
 def window_examples(row: dict) -> list[dict]:
     result = []
     for k, window in enumerate(windows(paragraphs_of(row["document"]))):
-        gsg = select_gap_sentences(window, GAPS)
+        gsg = gaps_for_window(window)
         if gsg is not None:
             result.append({**row, "id": f"{row['id']}~w{k:02d}", "document": gsg.document, "summary": gsg.summary})
     return result
