@@ -15,6 +15,7 @@ import dataclasses
 import json
 import math
 import random
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -229,6 +230,17 @@ def dev_rouge(model, examples: list[Example], tokenizer: Tokenizer, cfg: TrainCo
     return {"rouge": {k: v["f"] for k, v in report.aggregate_dict().items()}, "sample": predictions[:2]}
 
 
+def save_atomically(model, directory: Path) -> None:
+    """save_pretrained into a sibling folder, then swap it in: a run killed mid-save keeps the old one."""
+    tmp, old = directory.with_name(directory.name + ".tmp"), directory.with_name(directory.name + ".old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    if directory.exists():
+        directory.replace(old)
+    tmp.replace(directory)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[dict], None] | None = None) -> Path:
     """Run (or resume) training; returns the run directory. `on_step` receives each logged record."""
     from accelerate import Accelerator
@@ -296,10 +308,12 @@ def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[dict], None
         if accelerator.is_main_process:
             if "dev_loss" in record and record["dev_loss"] < best:
                 best = record["dev_loss"]
-                raw.save_pretrained(out / "checkpoint-best")
+                save_atomically(raw, out / "checkpoint-best")
             if step % cfg.save_every == 0 or step == cfg.steps:
-                raw.save_pretrained(last)
-                torch.save({"optimizer": optimizer.state_dict(), "step": step, "best_dev_loss": best}, out / STATE_FILE)
+                save_atomically(raw, last)
+                tmp = out / (STATE_FILE + ".tmp")
+                torch.save({"optimizer": optimizer.state_dict(), "step": step, "best_dev_loss": best}, tmp)
+                tmp.replace(out / STATE_FILE)
             with (out / LOG_FILE).open("a") as f:
                 f.write(json.dumps(record) + "\n")
             if on_step:
