@@ -7,6 +7,7 @@ The library raises `InfinisumError`; `run_safely` turns it into one line on stde
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -38,6 +39,9 @@ class run_safely:
     def __exit__(self, exc_type, exc, tb):
         if exc is None or os.environ.get("INFINISUM_DEBUG") == "1":
             return False
+        if isinstance(exc, BrokenPipeError):  # `infinisum ... | head`: the reader left; stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(code=0)
         if isinstance(exc, (InfinisumError, OSError)):
             fail(str(exc))
         if isinstance(exc, KeyboardInterrupt):
