@@ -13,7 +13,10 @@ for rule in linear delta; do
 done
 wait
 python scripts/dev_set.py data/corpus/dev-windows.jsonl data/dev --per-kind 60
-for kind in gsg pair; do
-  infinisum compare "data/dev/$kind/docs" "data/dev/$kind/refs" -o "runs/compare-$kind" \
-    --model runs/linear/checkpoint-best --model runs/delta/checkpoint-best --system lead --system random
-done
+mkdir -p runs/models  # compare names each system after its folder
+ln -sfn ../linear/checkpoint-best runs/models/linear
+ln -sfn ../delta/checkpoint-best runs/models/delta
+infinisum compare data/dev/gsg/docs data/dev/gsg/refs -o runs/compare-gsg \
+  --model runs/models/linear --model runs/models/delta --system lead --system random
+infinisum compare data/dev/pair/docs data/dev/pair/refs -o runs/compare-pair --max-length 24 --min-length 2 \
+  --model runs/models/linear --model runs/models/delta --system lead --system random
