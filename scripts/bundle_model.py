@@ -47,6 +47,9 @@ def main() -> None:
             shutil.rmtree(target)
         shutil.move(tmp, target)
         Path(tmp).mkdir()  # TemporaryDirectory cleans up the (now empty) name
+    target.chmod(0o755)  # TemporaryDirectory made it private
+    for f in target.iterdir():
+        f.chmod(0o644)
     models[args.name] = {"dev_overall": args.dev_overall, "source": str(args.checkpoint)}
     better = max(models, key=lambda k: models[k]["dev_overall"])
     registry["default"] = better
