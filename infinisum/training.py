@@ -293,10 +293,13 @@ def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[dict], None
         optimizer.zero_grad(set_to_none=True)
         step += 1
         tokens += int(batch["attention_mask"].sum()) * accelerator.num_processes
+        elapsed = time.perf_counter() - t0
         record = {
             "step": step,
             "loss": loss.item(),
-            "input_tokens_per_s": tokens / (time.perf_counter() - t0),
+            "elapsed_s": elapsed,  # since this (possibly resumed) run started
+            "input_tokens": tokens,  # document tokens read since this run started, all processes
+            "input_tokens_per_s": tokens / elapsed,
             "gates": torch.sigmoid(torch.stack([m.beta for n, m in raw.named_modules() if n.endswith("gate")]))
             .mean()
             .item(),
