@@ -6,6 +6,7 @@
 # Usage: bash scripts/reproduce.sh            (about 2 hours on 2 CPU cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+pip install ".[corpus]"
 python scripts/build_corpus.py --out data/corpus
 python scripts/make_windows.py data/corpus
 for rule in linear delta; do
