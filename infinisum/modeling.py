@@ -7,6 +7,9 @@
 Everything the decoder needs about the text is a constant-size state (`StreamState`), so a summary can be
 generated after any prefix of the stream (per chapter) without re-reading.
 
+The cross-memory holds every segment streamed so far, the last one included (so the decoder's memory read
+covers the whole text even for a one-segment document); the last segment is also attended to exactly.
+
 Legend: B batch, L total input tokens, N segment length, T decoder tokens, d model width, H heads, dh head width.
 """
 
@@ -88,9 +91,9 @@ class CrossState:
     """What one decoder layer sees of the text: its cross-memory and the last segment's keys/values."""
 
     memory: MemoryState  # M (B, H, dh, dh), z (B, H, dh), float32
-    keys: Tensor  # (B, H, N, dh)
-    values: Tensor  # (B, H, N, dh)
-    mask: Tensor  # (B, N) bool
+    keys: Tensor  # (B, H, n, dh), n <= N
+    values: Tensor  # (B, H, n, dh)
+    mask: Tensor  # (B, n) bool
 
 
 @dataclass
@@ -116,8 +119,8 @@ class StreamState:
 class InfiniEncoderOutput(ModelOutput):
     """The stream's state in the batch-first tensor form `generate()` expands for beams / samples.
 
-    cross_M: (B, L_d, H, dh, dh); cross_z: (B, L_d, H, dh); cross_keys/cross_values: (B, L_d, H, N, dh);
-    last_mask: (B, N); last_hidden_state: (B, N, d).
+    cross_M: (B, L_d, H, dh, dh); cross_z: (B, L_d, H, dh); cross_keys/cross_values: (B, L_d, H, n, dh);
+    last_mask: (B, n); last_hidden_state: (B, n, d); n <= N is the length of the last segment streamed.
     """
 
     last_hidden_state: Optional[Tensor] = None
