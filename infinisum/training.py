@@ -25,6 +25,7 @@ import torch
 
 from infinisum.configuration import InfiniConfig
 from infinisum.errors import InfinisumError
+from infinisum.evaluation import write_atomic
 from infinisum.modeling import InfiniForConditionalGeneration
 from infinisum.tokenizer import Tokenizer, load_tokenizer
 
@@ -249,14 +250,14 @@ def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[dict], None
         torch.set_num_threads(cfg.threads)
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "train_config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2))
+    write_atomic(out / "train_config.json", json.dumps(dataclasses.asdict(cfg), indent=2))
     accelerator = Accelerator()
     torch.manual_seed(cfg.seed)
 
-    probe = cfg.model.get("encoding") or (
+    encoding = cfg.model.get("encoding") or (
         json.loads((Path(cfg.init_from) / "config.json").read_text())["encoding"] if cfg.init_from else "infinisum-8k"
     )
-    tokenizer = load_tokenizer(probe)
+    tokenizer = load_tokenizer(encoding)
     last = out / "checkpoint-last"
     if resume and (last / "config.json").is_file():
         cfg = dataclasses.replace(cfg, init_from=str(last))

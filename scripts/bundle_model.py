@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from infinisum.evaluation import write_atomic
 from infinisum.modeling import InfiniForConditionalGeneration
 
 MODELS = Path(__file__).resolve().parents[1] / "infinisum" / "models"
@@ -53,7 +54,7 @@ def main() -> None:
     models[args.name] = {"dev_overall": args.dev_overall, "source": str(args.checkpoint)}
     better = max(models, key=lambda k: models[k]["dev_overall"])
     registry["default"] = better
-    registry_file.write_text(json.dumps(registry, indent=2) + "\n")
+    write_atomic(registry_file, json.dumps(registry, indent=2) + "\n")
     size = sum(f.stat().st_size for f in target.iterdir()) / 1e6
     print(f"bundled {args.name} ({size:.1f} MB) from {args.checkpoint}; default is now {better}")
 
